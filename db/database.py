@@ -1,0 +1,111 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import FIRST_ORDER_NUMBER, ORDER_NUMBER_SEQUENCE
+
+IMMEDIATE = "product_orders_begin_immediate"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+NEXT_COUNTER = text(
+    "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
+)
+
+
+class Database:
+    """One engine and its session factory; create one per process and share it."""
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_options)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def describe(self) -> str:
+        """The URL with any password hidden, for the Settings page and logs."""
+        return self.describe_url(self.url)
+
+    @staticmethod
+    def describe_url(url: str) -> str:
+        return make_url(url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def writing(self) -> Session:
+        """A session whose transaction takes SQLite's write lock up front (BEGIN IMMEDIATE).
+
+        Read-then-write transactions on SQLite otherwise fail with "database is locked"
+        when two writers upgrade their read locks at the same moment.
+        """
+        session = self._sessions()
+        session.connection(execution_options={IMMEDIATE: True})
+        return session
+
+    def next_order_number(self, session: Session) -> str:
+        if self.is_sqlite:
+            value = session.execute(NEXT_COUNTER).scalar_one()
+        else:
+            value = session.execute(text(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}')")).scalar_one()
+        return f"ORD-{value}"
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        options.setdefault("pool_pre_ping", True)
+        return create_engine(url, **options)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("connect_args", {}).update(
+        check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+    )
+    engine = create_engine(url, **options)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling cannot issue BEGIN IMMEDIATE; take it over
+    # (the recipe from SQLAlchemy's SQLite dialect documentation).
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+__all__ = ["Database", "FIRST_ORDER_NUMBER", "make_engine"]

@@ -1,0 +1,162 @@
+"""What a new or edited order must look like, shared by the dashboard, the API and the seed.
+
+Pydantic does the checking; `parse()` turns its report into plain field errors that the
+dashboard shows beside its inputs and the API returns as a problem document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from domain.money import MAX_LINES, MAX_QUANTITY
+from domain.order import OrderError
+
+M = TypeVar("M", bound=BaseModel)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Required100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Zip = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    first_name: Name
+    last_name: Name
+    email: Annotated[str, StringConstraints(max_length=254)]
+    phone: str | None = None
+    preferred_channel: Literal["email", "sms"] = "email"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalise_email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        region = (info.context or {}).get("region", "US")
+        return normalise_phone(value, region)
+
+
+class ItemIn(Strict):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class ShippingIn(Strict):
+    street: Text200
+    apartment: Text100 | None = None
+    city: Required100
+    state: Required100
+    zip: Zip
+    country: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+        ]
+        | None
+    ) = None
+
+
+class OrderIn(Strict):
+    customer: CustomerIn
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_LINES)
+    shipping: ShippingIn
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    conversation_ref: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
+def normalise_email(value: str) -> str:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address ({exc})") from None
+
+
+def normalise_phone(value: str | None, region: str = "US") -> str | None:
+    """A valid number in E.164 (+14155552671); blank means no phone."""
+    if value is None or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class InvalidInput(OrderError):
+    """Input that cannot be stored; `errors` says which field and why, in plain words."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        super().__init__(f"Please correct the order: {summary}")
+
+    def for_field(self, field: str) -> str | None:
+        return next((e.message for e in self.errors if e.field == field), None)
+
+
+def parse(model: type[M], data: Any, *, region: str = "US") -> M:
+    try:
+        return model.model_validate(data, context={"region": region})
+    except ValidationError as exc:
+        raise InvalidInput([_field_error(e) for e in exc.errors()]) from None
+
+
+def _field_error(error: Any) -> FieldError:
+    loc = error.get("loc", ())
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return FieldError(path or "body", _plain(error))
+
+
+def _plain(error: Any) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx", {}) or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_short":
+        return "is required" if ctx.get("min_length") == 1 else error["msg"]
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le'):,}"
+    if kind == "too_short":
+        return "must have at least one item"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} entries"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "string_pattern_mismatch":
+        return "must be a two-letter country code"
+    return str(error.get("msg", "is not valid"))

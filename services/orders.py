@@ -1,0 +1,542 @@
+"""Write services: every change to an order, each in one transaction with its event and outbox row.
+
+Each has the same shape: open a unit of work → load → check the rules → change → record the
+event (with its actor) → enqueue the customer's notification → commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.database import Database
+from db.models import Channel, Contact, Order, OrderEvent, OrderItem, Product, Source, utc_now
+from domain.money import MAX_QUANTITY, price_line, totals_of
+from domain.order import (
+    Action,
+    ActionInput,
+    OrderError,
+    OrderStatus,
+    PaymentStatus,
+    check_action,
+    check_editable,
+    check_payment,
+)
+from services import outbox
+from services.inputs import CustomerIn, FieldError, InvalidInput, ItemIn, OrderIn, ShippingIn, parse
+from services.settings import BusinessSettings, load_settings
+from services.unit_of_work import StaleOrder, UnitOfWork
+
+
+class UnknownOrder(OrderError):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"Order {ref} does not exist.")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did, for the caller's confirmation message."""
+
+    order_id: int
+    number: str
+    version: int
+    status: OrderStatus
+    payment_status: PaymentStatus
+    notified: tuple[str, ...] = ()  # e.g. ("email to ada@example.com",)
+
+
+# ---- creating --------------------------------------------------------------------------
+
+
+def create_order(
+    db: Database,
+    *,
+    order: OrderIn | dict[str, Any],
+    actor: str,
+    source: Source = Source.MANUAL,
+) -> Change:
+    """Store a new Pending order, priced from the catalogue (never from the request)."""
+    with UnitOfWork(db) as uow:
+        settings = load_settings(uow.session)
+        data = _parsed(order, settings)
+        products = _products_for(uow.session, data.items)
+        contact = _contact_for(uow.session, data.customer)
+        row = Order(
+            number=db.next_order_number(uow.session),
+            status=OrderStatus.PENDING,
+            payment_status=PaymentStatus.PENDING,
+            source=source,
+            currency=settings.currency,
+            external_ref=data.conversation_ref or None,
+            customer_note=data.note or None,
+        )
+        _apply_customer(row, contact, data.customer)
+        _apply_shipping(row, data.shipping, settings)
+        _apply_items(row, data.items, products, settings)
+        uow.session.add(row)
+        uow.flush()
+        event = _record(uow, row, "created", None, OrderStatus.PENDING, actor, _created_detail(row))
+        notified = _notify(uow, row, event, "received", settings)
+        uow.commit()
+        return _change(row, notified)
+
+
+def _parsed(order: OrderIn | dict[str, Any], settings: BusinessSettings) -> OrderIn:
+    if isinstance(order, OrderIn):
+        return order
+    return parse(OrderIn, order, region=settings.default_country)
+
+
+def _merged_items(items: list[ItemIn]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for item in items:
+        quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
+    return quantities
+
+
+def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Product]:
+    skus = {item.sku for item in items}
+    found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    errors = []
+    for index, item in enumerate(items):
+        product = found.get(item.sku)
+        if product is None:
+            errors.append(FieldError(f"items[{index}].sku", f"unknown product SKU “{item.sku}”"))
+        elif not product.active:
+            errors.append(FieldError(f"items[{index}].sku", f"“{product.name}” is not for sale"))
+    for sku, quantity in _merged_items(items).items():
+        if quantity > MAX_QUANTITY:
+            errors.append(FieldError("items", f"{sku}: at most {MAX_QUANTITY:,} in one order"))
+    if errors:
+        raise InvalidInput(errors)
+    return found
+
+
+def _contact_for(session: Session, customer: CustomerIn) -> Contact:
+    key = customer.email.lower()
+    contact = _contact_by_key(session, key)
+    if contact is None:
+        try:
+            # A savepoint, so a concurrent insert of the same e-mail only costs a re-read.
+            with session.begin_nested():
+                contact = Contact(
+                    first_name=customer.first_name,
+                    last_name=customer.last_name,
+                    email=customer.email,
+                    email_key=key,
+                    phone=customer.phone,
+                    preferred_channel=Channel(customer.preferred_channel),
+                )
+                session.add(contact)
+        except IntegrityError:
+            contact = _contact_by_key(session, key)
+            assert contact is not None
+        return contact
+    if customer.phone and not contact.phone:
+        contact.phone = customer.phone
+    if "preferred_channel" in customer.model_fields_set:
+        contact.preferred_channel = Channel(customer.preferred_channel)
+    return contact
+
+
+def _contact_by_key(session: Session, key: str) -> Contact | None:
+    contact = session.scalar(select(Contact).where(Contact.email_key == key))
+    while contact is not None and contact.merged_into_id is not None:
+        contact = session.get(Contact, contact.merged_into_id)
+    return contact
+
+
+def _apply_customer(order: Order, contact: Contact, customer: CustomerIn) -> None:
+    order.contact_id = contact.id
+    order.customer_first_name = customer.first_name
+    order.customer_last_name = customer.last_name
+    order.customer_email = customer.email
+    order.customer_phone = customer.phone or contact.phone
+    order.search_text = search_text_of(order)
+
+
+def _apply_shipping(order: Order, shipping: ShippingIn, settings: BusinessSettings) -> None:
+    order.ship_street = shipping.street
+    order.ship_apartment = shipping.apartment or None
+    order.ship_city = shipping.city
+    order.ship_state = shipping.state
+    order.ship_zip = shipping.zip
+    order.ship_country = shipping.country or settings.default_country
+
+
+def _apply_items(
+    order: Order, items: list[ItemIn], products: dict[str, Product], settings: BusinessSettings
+) -> None:
+    """Replace the lines and recompute every total from them."""
+    order.tax_rate_bp = settings.tax_rate_bp
+    order.items = []
+    priced = []
+    for sku, quantity in _merged_items(items).items():
+        product = products[sku]
+        line = price_line(product.price_cents, quantity, order.tax_rate_bp)
+        priced.append(line)
+        order.items.append(
+            OrderItem(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price_cents=line.unit_price_cents,
+                quantity=quantity,
+                subtotal_cents=line.subtotal_cents,
+                tax_cents=line.tax_cents,
+                total_cents=line.total_cents,
+            )
+        )
+    totals = totals_of(priced, settings.pricing)
+    order.subtotal_cents = totals.subtotal_cents
+    order.tax_cents = totals.tax_cents
+    order.shipping_cents = totals.shipping_cents
+    order.total_cents = totals.total_cents
+    order.item_count = sum(item.quantity for item in order.items)
+    order.items_summary = summary_of(order.items)
+
+
+def summary_of(items: list[OrderItem]) -> str:
+    text = ", ".join(f"{item.quantity}× {item.name}" for item in items)
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def search_text_of(order: Order) -> str:
+    phone = order.customer_phone or ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    parts = [
+        order.number or "",
+        order.customer_first_name,
+        order.customer_last_name,
+        order.customer_email,
+        phone,
+        digits,
+    ]
+    return " ".join(part for part in parts if part).lower()
+
+
+def _created_detail(order: Order) -> str:
+    return f"{order.items_summary}; total {order.total_cents / 100:.2f} {order.currency}"
+
+
+# ---- status changes -----------------------------------------------------------------------
+
+# The message each action sends; a back-to-in-progress differs from a first confirmation.
+TEMPLATE_FOR = {
+    Action.CONFIRM: "confirmed",
+    Action.MARK_IN_PROGRESS: "back_in_progress",
+    Action.MARK_SHIPPED: "shipped",
+    Action.COMPLETE: "completed",
+    Action.CANCEL: "cancelled",
+}
+
+TIMESTAMP_FOR = {
+    Action.CONFIRM: "confirmed_at",
+    Action.MARK_SHIPPED: "shipped_at",
+    Action.COMPLETE: "completed_at",
+    Action.CANCEL: "cancelled_at",
+}
+
+
+def confirm_order(
+    db: Database, *, order_id: int, expected_version: int | None, actor: str
+) -> Change:
+    """Pending → In Progress."""
+    return _act(db, order_id, expected_version, actor, Action.CONFIRM, ActionInput())
+
+
+def mark_in_progress(
+    db: Database, *, order_id: int, expected_version: int | None, actor: str, reason: str
+) -> Change:
+    """Shipped → In Progress again, e.g. when a shipment comes back."""
+    return _act(db, order_id, expected_version, actor, Action.MARK_IN_PROGRESS, ActionInput(reason))
+
+
+def mark_shipped(
+    db: Database,
+    *,
+    order_id: int,
+    expected_version: int | None,
+    actor: str,
+    carrier: str,
+    tracking_number: str,
+    tracking_url: str | None = None,
+    ship_unpaid: bool = False,
+) -> Change:
+    """In Progress → Shipped, with the carrier's tracking details."""
+    given = ActionInput(carrier=carrier, tracking_number=tracking_number, ship_unpaid=ship_unpaid)
+    return _act(
+        db,
+        order_id,
+        expected_version,
+        actor,
+        Action.MARK_SHIPPED,
+        given,
+        tracking_url=(tracking_url or "").strip() or None,
+    )
+
+
+def complete_order(
+    db: Database, *, order_id: int, expected_version: int | None, actor: str
+) -> Change:
+    """Shipped → Completed."""
+    return _act(db, order_id, expected_version, actor, Action.COMPLETE, ActionInput())
+
+
+def cancel_order(
+    db: Database,
+    *,
+    order_id: int,
+    expected_version: int | None,
+    actor: str,
+    reason: str,
+    refund: bool = False,
+) -> Change:
+    """Pending or In Progress → Cancelled; a paid order may be refunded in the same step."""
+    return _act(
+        db, order_id, expected_version, actor, Action.CANCEL, ActionInput(reason), refund=refund
+    )
+
+
+def _act(
+    db: Database,
+    order_id: int,
+    expected_version: int | None,
+    actor: str,
+    action: Action,
+    given: ActionInput,
+    *,
+    tracking_url: str | None = None,
+    refund: bool = False,
+) -> Change:
+    with UnitOfWork(db) as uow:
+        order = _load(uow.session, order_id, expected_version)
+        before = order.status
+        target = check_action(action, order.status, order.payment_status, given)
+        refunded = refund and order.payment_status is PaymentStatus.PAID
+        order.status = target
+        now = utc_now()
+        if action in TIMESTAMP_FOR:
+            setattr(order, TIMESTAMP_FOR[action], now)
+        if action is Action.MARK_SHIPPED:
+            order.carrier = given.carrier.strip()
+            order.tracking_number = given.tracking_number.strip()
+            order.tracking_url = tracking_url
+        if action is Action.CANCEL:
+            order.cancel_reason = given.reason.strip()
+        detail = _action_detail(action, order, given)
+        event = _record(uow, order, "status", before, target, actor, detail, now)
+        if refunded:
+            order.payment_status = PaymentStatus.REFUNDED
+            _record(
+                uow,
+                order,
+                "payment",
+                PaymentStatus.PAID,
+                PaymentStatus.REFUNDED,
+                actor,
+                "Refunded on cancellation",
+                now,
+            )
+        settings = load_settings(uow.session)
+        facts = outbox.facts_of(order, reason=given.reason.strip(), refunded=refunded)
+        notified = _notify(uow, order, event, TEMPLATE_FOR[action], settings, facts)
+        uow.commit()
+        return _change(order, notified)
+
+
+def _action_detail(action: Action, order: Order, given: ActionInput) -> str:
+    if action is Action.MARK_SHIPPED:
+        text = f"{order.carrier}, tracking {order.tracking_number}"
+        if order.payment_status is not PaymentStatus.PAID:
+            text += f" (shipped with payment {order.payment_status.label}, override confirmed)"
+        return text
+    return given.reason.strip()
+
+
+def set_payment_status(
+    db: Database,
+    *,
+    order_id: int,
+    expected_version: int | None,
+    actor: str,
+    payment: PaymentStatus,
+) -> Change:
+    """Record a payment outcome; failures and refunds tell the customer."""
+    with UnitOfWork(db) as uow:
+        order = _load(uow.session, order_id, expected_version)
+        before = order.payment_status
+        order.payment_status = check_payment(before, PaymentStatus(payment))
+        event = _record(uow, order, "payment", before, order.payment_status, actor, "")
+        template = {PaymentStatus.FAILED: "payment_failed", PaymentStatus.REFUNDED: "refunded"}
+        notified: tuple[str, ...] = ()
+        if order.payment_status in template:
+            settings = load_settings(uow.session)
+            notified = _notify(uow, order, event, template[order.payment_status], settings)
+        uow.commit()
+        return _change(order, notified)
+
+
+# ---- edits and notes ------------------------------------------------------------------------
+
+
+def edit_order(
+    db: Database,
+    *,
+    order_id: int,
+    expected_version: int | None,
+    actor: str,
+    changes: OrderIn | dict[str, Any],
+) -> Change:
+    """Replace customer, items and address of a Pending or In Progress order; reprice it."""
+    with UnitOfWork(db) as uow:
+        order = _load(uow.session, order_id, expected_version)
+        check_editable(order.status)
+        settings = load_settings(uow.session)
+        data = _parsed(changes, settings)
+        before = _editable_snapshot(order)
+        products = _products_for(uow.session, data.items)
+        _apply_customer(order, _contact_for(uow.session, data.customer), data.customer)
+        _apply_shipping(order, data.shipping, settings)
+        _apply_items(order, data.items, products, settings)
+        order.customer_note = data.note or order.customer_note
+        after = _editable_snapshot(order)
+        changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+        if changed:
+            order.updated_at = utc_now()
+            _record(uow, order, "edited", None, None, actor, json.dumps(changed, default=str))
+        uow.commit()
+        return _change(order, ())
+
+
+def _editable_snapshot(order: Order) -> dict[str, Any]:
+    return {
+        "customer": f"{order.customer_first_name} {order.customer_last_name} "
+        f"<{order.customer_email}> {order.customer_phone or ''}".strip(),
+        "address": ", ".join(
+            part
+            for part in (
+                order.ship_street,
+                order.ship_apartment,
+                order.ship_city,
+                order.ship_state,
+                order.ship_zip,
+                order.ship_country,
+            )
+            if part
+        ),
+        "items": order.items_summary,
+        "total_cents": order.total_cents,
+    }
+
+
+NOTE_LIMIT = 2000
+
+
+def add_note(db: Database, *, order_id: int, actor: str, text: str) -> None:
+    """A staff note on the timeline; it does not change the order, so no version check."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput([FieldError("note", "is empty")])
+    if len(text) > NOTE_LIMIT:
+        raise InvalidInput([FieldError("note", f"must be at most {NOTE_LIMIT:,} characters")])
+    with UnitOfWork(db) as uow:
+        order = uow.session.get(Order, order_id)
+        if order is None:
+            raise UnknownOrder(order_id)
+        uow.session.add(OrderEvent(order_id=order.id, kind="note", actor=actor, detail=text))
+        uow.commit()
+
+
+# ---- shared steps ----------------------------------------------------------------------------
+
+
+def _load(session: Session, order_id: int, expected_version: int | None) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise UnknownOrder(order_id)
+    if expected_version is not None and order.version != expected_version:
+        raise StaleOrder(order.number)
+    return order
+
+
+def _record(
+    uow: UnitOfWork,
+    order: Order,
+    kind: str,
+    before: str | None,
+    after: str | None,
+    actor: str,
+    detail: str,
+    at: datetime | None = None,
+) -> OrderEvent:
+    if not actor.strip():
+        raise ValueError("every change needs an actor")
+    event = OrderEvent(
+        order_id=order.id,
+        kind=kind,
+        from_value=str(before) if before is not None else None,
+        to_value=str(after) if after is not None else None,
+        actor=actor.strip(),
+        detail=detail,
+        created_at=at or utc_now(),
+    )
+    uow.session.add(event)
+    uow.flush()
+    return event
+
+
+def _notify(
+    uow: UnitOfWork,
+    order: Order,
+    event: OrderEvent,
+    template: str,
+    settings: BusinessSettings,
+    facts: outbox.OrderFacts | None = None,
+) -> tuple[str, ...]:
+    row = outbox.enqueue(
+        uow,
+        order=order,
+        event=event,
+        template=template,
+        settings=settings,
+        facts=facts or outbox.facts_of(order),
+    )
+    if row is None:
+        return ()
+    if row.channel is None:
+        return ("no one: the customer has no usable e-mail or phone",)
+    return (f"{row.channel.value} to {row.recipient}",)
+
+
+def _change(order: Order, notified: tuple[str, ...]) -> Change:
+    return Change(
+        order_id=order.id,
+        number=order.number,
+        version=order.version,
+        status=order.status,
+        payment_status=order.payment_status,
+        notified=notified,
+    )
+
+
+__all__ = [
+    "Change",
+    "StaleOrder",
+    "UnknownOrder",
+    "add_note",
+    "cancel_order",
+    "complete_order",
+    "confirm_order",
+    "create_order",
+    "edit_order",
+    "mark_in_progress",
+    "mark_shipped",
+    "set_payment_status",
+]

@@ -1,0 +1,74 @@
+"""Outbox rows: which channel reaches the customer, and the message written for it."""
+
+from __future__ import annotations
+
+from db.models import Channel, Contact, Notification, NotificationStatus, Order, OrderEvent
+from services.settings import BusinessSettings
+from services.templates import OrderFacts, render
+from services.unit_of_work import UnitOfWork
+
+
+def choose_channel(contact: Contact | None, order: Order) -> tuple[Channel | None, str]:
+    """The preferred channel; SMS falls back to e-mail without a phone or after STOP."""
+    phone = order.customer_phone or (contact.phone if contact else None)
+    opted_out = bool(contact and contact.sms_opt_out)
+    prefers_sms = bool(contact and contact.preferred_channel is Channel.SMS)
+    if prefers_sms and phone and not opted_out:
+        return Channel.SMS, phone
+    if order.customer_email:
+        return Channel.EMAIL, order.customer_email
+    if phone and not opted_out:
+        return Channel.SMS, phone
+    return None, ""
+
+
+def facts_of(order: Order, *, reason: str = "", refunded: bool = False) -> OrderFacts:
+    return OrderFacts(
+        number=order.number,
+        first_name=order.customer_first_name,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        items_summary=order.items_summary,
+        carrier=order.carrier or "",
+        tracking_number=order.tracking_number or "",
+        tracking_url=order.tracking_url or "",
+        reason=reason,
+        refunded=refunded,
+    )
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    order: Order,
+    event: OrderEvent,
+    template: str,
+    settings: BusinessSettings,
+    facts: OrderFacts,
+) -> Notification | None:
+    """Add the notification the change implies, in the change's own transaction."""
+    if template not in settings.notify_events:
+        return None
+    contact = uow.session.get(Contact, order.contact_id)
+    channel, recipient = choose_channel(contact, order)
+    message = render(template, facts, settings.business_name)
+    row = Notification(
+        order_id=order.id,
+        event_id=event.id,
+        contact_id=order.contact_id,
+        template=template,
+        channel=channel,
+        recipient=recipient,
+        subject=message.subject if channel is Channel.EMAIL else "",
+        body_text=message.sms if channel is Channel.SMS else message.text,
+        body_html=message.html if channel is Channel.EMAIL else "",
+        status=NotificationStatus.QUEUED if channel else NotificationStatus.UNDELIVERABLE,
+        dedupe_key=f"{order.id}:{event.id}:{channel.value if channel else 'none'}",
+        next_attempt_at=event.created_at,
+        last_error=None if channel else "No e-mail address or usable phone number.",
+    )
+    uow.session.add(row)
+    uow.flush()
+    if channel:
+        uow.notification_ids.append(row.id)
+    return row

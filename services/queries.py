@@ -1,0 +1,483 @@
+"""Read services: plain data for the pages, filtered, sorted, counted and paged in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.database import Database
+from db.models import (
+    Category,
+    Contact,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Product,
+    Source,
+    customer_code,
+)
+from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
+from services.settings import BusinessSettings, load_settings
+
+
+class Tab(StrEnum):
+    PENDING = "pending"
+    CURRENT = "current"
+    ALL = "all"
+
+
+TAB_STATUSES: dict[Tab, frozenset[OrderStatus] | None] = {
+    Tab.PENDING: frozenset({OrderStatus.PENDING}),
+    Tab.CURRENT: CURRENT,
+    Tab.ALL: None,
+}
+
+
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TOTAL_HIGH = "total_high"
+    TOTAL_LOW = "total_low"
+
+
+SORT_COLUMNS: dict[Sort, tuple[Any, ...]] = {
+    Sort.NEWEST: (Order.created_at.desc(), Order.id.desc()),
+    Sort.OLDEST: (Order.created_at.asc(), Order.id.asc()),
+    Sort.TOTAL_HIGH: (Order.total_cents.desc(), Order.id.desc()),
+    Sort.TOTAL_LOW: (Order.total_cents.asc(), Order.id.asc()),
+}
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    text: str = ""
+    statuses: tuple[OrderStatus, ...] = ()
+    payments: tuple[PaymentStatus, ...] = ()
+    sources: tuple[Source, ...] = ()
+    date_from: date | None = None  # in the business's time zone, inclusive
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    number: str
+    customer_name: str
+    customer_email: str
+    item_count: int
+    items_summary: str
+    total_cents: int
+    currency: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    source: Source
+    external_ref: str | None
+    created_at: datetime
+    version: int
+
+    @property
+    def actions(self) -> list[Action]:
+        return allowed_actions(self.status)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    rows: list[OrderRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+LIST_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.customer_first_name,
+    Order.customer_last_name,
+    Order.customer_email,
+    Order.item_count,
+    Order.items_summary,
+    Order.total_cents,
+    Order.currency,
+    Order.status,
+    Order.payment_status,
+    Order.source,
+    Order.external_ref,
+    Order.created_at,
+    Order.version,
+)
+
+
+def tab_counts(db: Database) -> dict[Tab, int]:
+    with db.reading() as session:
+        by_status = dict(
+            session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+        )
+    return {
+        Tab.PENDING: by_status.get(OrderStatus.PENDING, 0),
+        Tab.CURRENT: sum(by_status.get(s, 0) for s in CURRENT),
+        Tab.ALL: sum(by_status.values()),
+    }
+
+
+def list_orders(
+    db: Database,
+    *,
+    tab: Tab = Tab.ALL,
+    filters: OrderFilter = OrderFilter(),
+    sort: Sort = Sort.NEWEST,
+    page: int = 1,
+    page_size: int = 50,
+    zone: ZoneInfo | None = None,
+) -> OrderPage:
+    """One page of orders and the number matching, both computed by the database."""
+    with db.reading() as session:
+        zone = zone or load_settings(session).zone
+        conditions = _conditions(tab, filters, zone)
+        total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+        page = max(1, min(page, max(1, -(-total // page_size))))
+        query = (
+            select(*LIST_COLUMNS)
+            .where(*conditions)
+            .order_by(*SORT_COLUMNS[sort])
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        rows = [_row(r) for r in session.execute(query)]
+    return OrderPage(rows, total, page, page_size)
+
+
+def _row(r: Any) -> OrderRow:
+    return OrderRow(
+        id=r.id,
+        number=r.number,
+        customer_name=f"{r.customer_first_name} {r.customer_last_name}",
+        customer_email=r.customer_email,
+        item_count=r.item_count,
+        items_summary=r.items_summary,
+        total_cents=r.total_cents,
+        currency=r.currency,
+        status=r.status,
+        payment_status=r.payment_status,
+        source=r.source,
+        external_ref=r.external_ref,
+        created_at=r.created_at,
+        version=r.version,
+    )
+
+
+def _conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any]:
+    conditions: list[Any] = []
+    statuses = TAB_STATUSES[tab]
+    if filters.statuses:
+        statuses = (
+            frozenset(filters.statuses) & statuses if statuses else frozenset(filters.statuses)
+        )
+    if statuses is not None:
+        conditions.append(Order.status.in_(sorted(statuses)))
+    if filters.payments:
+        conditions.append(Order.payment_status.in_(filters.payments))
+    if filters.sources:
+        conditions.append(Order.source.in_(filters.sources))
+    if filters.date_from:
+        conditions.append(Order.created_at >= _start_of(filters.date_from, zone))
+    if filters.date_to:
+        conditions.append(Order.created_at < _start_of(filters.date_to + timedelta(days=1), zone))
+    for term in filters.text.lower().split():
+        conditions.append(Order.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    return conditions
+
+
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _escape_like(term: str) -> str:
+    # The user's text is a literal: % and _ must not act as wildcards.
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_order_ids_query(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> Select[Any]:
+    """The filtered view as a query, for exports that stream it in chunks."""
+    return select(Order.id).where(*_conditions(tab, filters, zone))
+
+
+# ---- one order --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemView:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+
+
+@dataclass(frozen=True)
+class EventView:
+    kind: str
+    from_value: str | None
+    to_value: str | None
+    actor: str
+    detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    template: str
+    channel: str | None
+    recipient: str
+    status: str
+    attempts: int
+    last_error: str | None
+    provider_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    id: int
+    number: str
+    version: int
+    status: OrderStatus
+    payment_status: PaymentStatus
+    source: Source
+    external_ref: str | None
+    customer_note: str | None
+    contact_id: int
+    customer_code: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    preferred_channel: str
+    street: str
+    apartment: str | None
+    city: str
+    state: str
+    zip: str
+    country: str
+    currency: str
+    subtotal_cents: int
+    tax_cents: int
+    shipping_cents: int
+    total_cents: int
+    tax_rate_bp: int
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    items: list[ItemView] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)
+    notifications: list[NotificationView] = field(default_factory=list)
+
+    @property
+    def actions(self) -> list[Action]:
+        return allowed_actions(self.status)
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def order_details(
+    db: Database, *, order_id: int | None = None, number: str | None = None
+) -> OrderDetails | None:
+    with db.reading() as session:
+        order = _find(session, order_id, number)
+        if order is None:
+            return None
+        contact = session.get(Contact, order.contact_id)
+        return OrderDetails(
+            id=order.id,
+            number=order.number,
+            version=order.version,
+            status=order.status,
+            payment_status=order.payment_status,
+            source=order.source,
+            external_ref=order.external_ref,
+            customer_note=order.customer_note,
+            contact_id=order.contact_id,
+            customer_code=customer_code(order.contact_id),
+            first_name=order.customer_first_name,
+            last_name=order.customer_last_name,
+            email=order.customer_email,
+            phone=order.customer_phone,
+            preferred_channel=contact.preferred_channel.value if contact else "email",
+            street=order.ship_street,
+            apartment=order.ship_apartment,
+            city=order.ship_city,
+            state=order.ship_state,
+            zip=order.ship_zip,
+            country=order.ship_country,
+            currency=order.currency,
+            subtotal_cents=order.subtotal_cents,
+            tax_cents=order.tax_cents,
+            shipping_cents=order.shipping_cents,
+            total_cents=order.total_cents,
+            tax_rate_bp=order.tax_rate_bp,
+            carrier=order.carrier,
+            tracking_number=order.tracking_number,
+            tracking_url=order.tracking_url,
+            cancel_reason=order.cancel_reason,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            items=[_item(i) for i in order.items],
+            events=_events(session, order.id),
+            notifications=_notifications(session, order.id),
+        )
+
+
+def _find(session: Session, order_id: int | None, number: str | None) -> Order | None:
+    if order_id is not None:
+        return session.get(Order, order_id)
+    if number:
+        return session.scalar(select(Order).where(Order.number == number.strip().upper()))
+    return None
+
+
+def _item(item: OrderItem) -> ItemView:
+    return ItemView(
+        item.sku,
+        item.name,
+        item.quantity,
+        item.unit_price_cents,
+        item.subtotal_cents,
+        item.tax_cents,
+        item.total_cents,
+    )
+
+
+def _events(session: Session, order_id: int) -> list[EventView]:
+    rows = session.scalars(
+        select(OrderEvent)
+        .where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.created_at, OrderEvent.id)
+    )
+    return [
+        EventView(e.kind, e.from_value, e.to_value, e.actor, e.detail, e.created_at) for e in rows
+    ]
+
+
+def _notifications(session: Session, order_id: int) -> list[NotificationView]:
+    rows = session.scalars(
+        select(Notification).where(Notification.order_id == order_id).order_by(Notification.id)
+    )
+    return [
+        NotificationView(
+            n.id,
+            n.template,
+            n.channel.value if n.channel else None,
+            n.recipient,
+            n.status.value,
+            n.attempts,
+            n.last_error,
+            n.provider_id,
+            n.created_at,
+            n.sent_at,
+        )
+        for n in rows
+    ]
+
+
+# ---- contacts and products ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    customer_code: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    preferred_channel: str
+    sms_opt_out: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def list_contacts(db: Database, *, search: str = "", limit: int = 200) -> list[ContactView]:
+    query = select(Contact).where(Contact.merged_into_id.is_(None))
+    for term in search.lower().split():
+        pattern = f"%{_escape_like(term)}%"
+        query = query.where(
+            or_(
+                func.lower(Contact.first_name).like(pattern, escape="\\"),
+                func.lower(Contact.last_name).like(pattern, escape="\\"),
+                Contact.email_key.like(pattern, escape="\\"),
+                func.coalesce(Contact.phone, "").like(pattern, escape="\\"),
+            )
+        )
+    query = query.order_by(Contact.last_name, Contact.first_name, Contact.id).limit(limit)
+    with db.reading() as session:
+        return [_contact(c) for c in session.scalars(query)]
+
+
+def _contact(c: Contact) -> ContactView:
+    return ContactView(
+        c.id,
+        customer_code(c.id),
+        c.first_name,
+        c.last_name,
+        c.email,
+        c.phone,
+        c.preferred_channel.value,
+        c.sms_opt_out,
+    )
+
+
+@dataclass(frozen=True)
+class ProductView:
+    id: int
+    sku: str
+    name: str
+    category: str
+    price_cents: int
+    active: bool
+
+
+def list_products(
+    db: Database, *, active_only: bool = False, category: str | None = None
+) -> list[ProductView]:
+    query = select(Product, Category.name).outerjoin(Category, Product.category_id == Category.id)
+    if active_only:
+        query = query.where(Product.active.is_(True))
+    if category:
+        query = query.where(Category.name == category)
+    query = query.order_by(Category.name, Product.name)
+    with db.reading() as session:
+        return [
+            ProductView(p.id, p.sku, p.name, cat or "", p.price_cents, p.active)
+            for p, cat in session.execute(query)
+        ]
+
+
+def list_categories(db: Database) -> list[str]:
+    with db.reading() as session:
+        return list(session.scalars(select(Category.name).order_by(Category.name)))
+
+
+def business_settings(db: Database) -> BusinessSettings:
+    with db.reading() as session:
+        return load_settings(session)

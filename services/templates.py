@@ -1,0 +1,100 @@
+"""What the customer is told at each change: an e-mail (subject, text, HTML) and an SMS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from domain.money import format_money
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """The few facts about an order that the messages mention."""
+
+    number: str
+    first_name: str
+    total_cents: int
+    currency: str
+    items_summary: str
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    reason: str = ""
+    refunded: bool = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+# (subject, lead sentence). Placeholders are filled from OrderFacts.
+_WORDING = {
+    "received": ("We received your order {number}", "we received your order {number}."),
+    "confirmed": (
+        "Order {number} confirmed",
+        "your order {number} is confirmed and being prepared.",
+    ),
+    "back_in_progress": (
+        "Order {number} is being prepared again",
+        "your order {number} is being prepared again{because}.",
+    ),
+    "shipped": ("Order {number} has shipped", "your order {number} has shipped{tracking}."),
+    "completed": ("Order {number} delivered", "your order {number} is complete. Thank you!"),
+    "cancelled": (
+        "Order {number} cancelled",
+        "your order {number} has been cancelled{because}.{refund}",
+    ),
+    "payment_failed": (
+        "Payment for order {number} failed",
+        "the payment for your order {number} did not go through. Please get in touch.",
+    ),
+    "refunded": ("Order {number} refunded", "your payment for order {number} has been refunded."),
+}
+
+
+def render(template: str, facts: OrderFacts, business_name: str) -> Rendered:
+    subject_pattern, lead_pattern = _WORDING[template]
+    plain = _fill(lead_pattern, facts, escape_html=False)
+    rich = _fill(lead_pattern, facts, escape_html=True)
+    subject = subject_pattern.format(number=facts.number)
+    total = format_money(facts.total_cents, facts.currency)
+    text = (
+        f"Hi {facts.first_name}, {plain}\n\n"
+        f"Items: {facts.items_summary}\nTotal: {total}\n\n— {business_name}"
+    )
+    html = (
+        f"<p>Hi {escape(facts.first_name)}, {rich}</p>"
+        f"<p>Items: {escape(facts.items_summary)}<br>Total: {escape(total)}</p>"
+        f"<p>— {escape(business_name)}</p>"
+    )
+    sms = _shorten(f"{business_name}: Hi {facts.first_name}, {plain}")
+    return Rendered(subject, text, html, sms)
+
+
+def _fill(pattern: str, facts: OrderFacts, *, escape_html: bool) -> str:
+    def show(value: str) -> str:
+        return escape(value) if escape_html else value
+
+    tracking = ""
+    if facts.carrier or facts.tracking_number:
+        tracking = f" with {show(facts.carrier)}, tracking number {show(facts.tracking_number)}"
+        if facts.tracking_url:
+            link = show(facts.tracking_url)
+            tracking += f' (<a href="{link}">track it</a>)' if escape_html else f": {link}"
+    because = f" ({show(facts.reason)})" if facts.reason else ""
+    refund = " Your payment has been refunded." if facts.refunded else ""
+    return pattern.format(
+        number=show(facts.number), tracking=tracking, because=because, refund=refund
+    )
+
+
+SMS_LIMIT = 320  # two GSM segments at most; one where the wording allows
+
+
+def _shorten(message: str) -> str:
+    return message if len(message) <= SMS_LIMIT else message[: SMS_LIMIT - 1] + "…"

@@ -1,0 +1,79 @@
+"""One transaction for one change: everything it writes commits together or not at all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from db.database import Database
+from domain.order import OrderError
+
+log = logging.getLogger("product_orders")
+
+# Called with the ids of outbox rows right after their transaction commits. The composition
+# root (app.py, or a test) installs the deliverer; until then rows wait for the dispatcher.
+_after_commit: list[Callable[[list[int]], None]] = []
+
+
+def on_notifications_committed(callback: Callable[[list[int]], None]) -> None:
+    if callback not in _after_commit:
+        _after_commit.append(callback)
+
+
+def clear_commit_callbacks() -> None:
+    _after_commit.clear()
+
+
+class StaleOrder(OrderError):
+    def __init__(self, number: str = "") -> None:
+        label = f"Order {number}" if number else "This order"
+        super().__init__(f"{label} changed — reloaded. Please check it and try again.")
+
+
+class UnitOfWork:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.notification_ids: list[int] = []
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session: Session = self.db.writing()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self.session.rollback()
+        self.session.close()
+        if exc_type is None and self._committed and self.notification_ids:
+            self._announce()
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise StaleOrder() from None
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError:
+            # A concurrent writer bumped the order's version between our read and our write.
+            self.session.rollback()
+            raise StaleOrder() from None
+        self._committed = True
+
+    def _announce(self) -> None:
+        for callback in list(_after_commit):
+            try:
+                callback(list(self.notification_ids))
+            except Exception:  # delivery must never undo or fail a committed change
+                log.exception("immediate notification delivery failed; the dispatcher retries")
