@@ -134,7 +134,7 @@ class CatalogueItem:
 
 
 def seed_orders(
-    db: Database, count: int, *, seed: int = 7, batch: int = 5_000, progress: bool = False
+    db: Database, count: int, *, seed: int | None = 7, batch: int = 5_000, progress: bool = False
 ) -> int:
     """Insert `count` orders in bulk, spread over two years and every status."""
     rng = random.Random(seed)

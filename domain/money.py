@@ -75,7 +75,7 @@ def format_money(cents: int, currency: str = "USD") -> str:
 
 
 def to_decimal(cents: int) -> Decimal:
-    return Decimal(cents) / 100
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 def parse_money(text: str) -> int:

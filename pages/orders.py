@@ -1,21 +1,394 @@
-"""Orders: what needs review, what is in flight, and everything else."""
+"""Orders: review what the assistant placed, fulfil what is in flight, find anything."""
 
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from services.queries import Tab, tab_counts
+from db.models import Source
+from domain.order import CURRENT, PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
+from services.order_export import export_csv, export_excel
+from services.queries import (
+    OrderFilter,
+    OrderPage,
+    Sort,
+    Tab,
+    business_settings,
+    list_orders,
+    newest_order_id,
+    order_details,
+    orders_after,
+    tab_counts,
+)
+from services.samples import load_sample_data
+from ui import order_detail, order_form
+from ui.auth import current_actor
+from ui.flash import flash, show_flashes
+from ui.format import money, when
 from ui.resources import database
 
-db = database()
-counts = tab_counts(db)
+PAGE_SIZE = 50
+TAB_LABELS = {Tab.PENDING: "Pending Orders", Tab.CURRENT: "Current Orders", Tab.ALL: "All Orders"}
+TAB_STATUS_OPTIONS = {
+    Tab.PENDING: [],
+    Tab.CURRENT: sorted(CURRENT, key=list(OrderStatus).index),
+    Tab.ALL: list(OrderStatus),
+}
+SORT_LABELS = {
+    Sort.NEWEST: "Newest first",
+    Sort.OLDEST: "Oldest first",
+    Sort.TOTAL_HIGH: "Total, high to low",
+    Sort.TOTAL_LOW: "Total, low to high",
+}
+SELECTED = order_detail.SELECTED
 
-st.title("Orders")
-pending, current, everything = st.tabs(
-    [
-        f"Pending Orders ({counts[Tab.PENDING]:,})",
-        f"Current Orders ({counts[Tab.CURRENT]:,})",
-        f"All Orders ({counts[Tab.ALL]:,})",
-    ]
-)
-with everything:
-    if counts[Tab.ALL] == 0:
-        st.info("No orders yet. Run `python -m db.seed --orders 50` to load sample data.")
+db = database()
+actor = current_actor()
+settings = business_settings(db)
+zone = settings.zone
+
+st.session_state.setdefault(SELECTED, None)
+st.session_state.setdefault(order_form.DIALOG, None)
+st.session_state.setdefault("orders.shown_ids", {})
+st.session_state.setdefault("orders.seen_selection", {})
+st.session_state.setdefault("orders.page", {})
+st.session_state.setdefault("orders.table_generation", {})
+if "orders.newest_id" not in st.session_state:
+    st.session_state["orders.newest_id"] = newest_order_id(db)
+
+show_flashes()
+
+
+# ---- deep link: ?order=ORD-10042 opens that order ----
+
+linked = st.query_params.get("order")
+if linked and linked != st.session_state.get("orders.linked"):
+    st.session_state["orders.linked"] = linked
+    found = order_details(db, number=linked)
+    if found is None:
+        st.warning(f"There is no order {linked}.")
+    else:
+        st.session_state[SELECTED] = found.id
+
+
+# ---- header ----
+
+counts = tab_counts(db)
+title, add = st.columns([4, 1], vertical_alignment="bottom")
+with title:
+    st.title("Orders", anchor=False)
+with add:
+    st.button(
+        "+ Add Order",
+        key="orders.add",
+        type="primary",
+        on_click=order_form.open_add,
+        width="stretch",
+    )
+with st.container(horizontal=True, gap="large", key="orders.counts"):
+    for tab in Tab:
+        st.metric(TAB_LABELS[tab], f"{counts[tab]:,}", width="content")
+
+if counts[Tab.ALL] == 0:
+    with st.container(border=True):
+        st.markdown(
+            "**No orders yet.** Orders the AI assistant places appear here as *Pending*. "
+            "Add one by hand with **+ Add Order**, or load sample data to look around."
+        )
+        if st.button("Load sample data", key="orders.sample", icon=":material/dataset:"):
+            with st.spinner("Adding a sample catalogue and 40 orders…"):
+                added = load_sample_data(db, orders=40)
+            st.session_state["orders.newest_id"] = newest_order_id(db)
+            flash(f"Loaded {added} sample orders.")
+            st.rerun()
+
+
+# ---- filters ----
+
+
+def filters_for(tab: Tab) -> tuple[OrderFilter, Sort]:
+    with st.container(key=f"orders.filters.{tab.value}"):
+        text, sort = st.columns([3, 1])
+        search = text.text_input(
+            "Search",
+            key="orders.search",
+            placeholder="Order #, customer name, e-mail or phone",
+            max_chars=200,
+        )
+        chosen_sort = sort.selectbox(
+            "Sort", list(Sort), format_func=SORT_LABELS.get, key="orders.sort"
+        )
+        more = st.expander("Filters", icon=":material/filter_list:")
+        columns = iter(more.columns(4 if TAB_STATUS_OPTIONS[tab] else 3))
+        statuses: list[OrderStatus] = []
+        if TAB_STATUS_OPTIONS[tab]:
+            statuses = next(columns).multiselect(
+                "Status",
+                TAB_STATUS_OPTIONS[tab],
+                format_func=lambda s: s.label,
+                key=f"orders.status.{tab.value}",
+                placeholder="Any status",
+            )
+        payments = next(columns).multiselect(
+            "Payment",
+            list(PaymentStatus),
+            format_func=lambda p: p.label,
+            key="orders.payment",
+            placeholder="Any payment",
+        )
+        sources = next(columns).multiselect(
+            "Source",
+            [Source.ASSISTANT, Source.MANUAL],
+            format_func=lambda s: "AI assistant" if s is Source.ASSISTANT else "Manual",
+            key="orders.source",
+            placeholder="Any source",
+        )
+        dates = next(columns).date_input(
+            "Placed between",
+            value=(),
+            key="orders.dates",
+            max_value=date.today() + timedelta(days=1),
+            format="YYYY-MM-DD",
+        )
+    start, end = _date_range(dates)
+    chosen = OrderFilter(
+        text=search,
+        statuses=tuple(statuses),
+        payments=tuple(payments),
+        sources=tuple(sources),
+        date_from=start,
+        date_to=end,
+    )
+    return chosen, chosen_sort
+
+
+def _date_range(value: object) -> tuple[date | None, date | None]:
+    if isinstance(value, date):
+        return value, value
+    if isinstance(value, tuple | list) and value:
+        return value[0], value[-1]
+    return None, None
+
+
+# ---- the table ----
+
+
+def table_key(tab: Tab) -> str:
+    # A new key clears the grid's highlighted row when that row no longer shows the opened
+    # order (streamlit issue 17026: selections are positions, and positions go stale).
+    generation = st.session_state["orders.table_generation"].get(tab, 0)
+    return f"orders.table.{tab.value}" + (f".{generation}" if generation else "")
+
+
+def drop_stale_highlight(tab: Tab, page: OrderPage) -> None:
+    state = st.session_state.get(table_key(tab))
+    rows = state["selection"]["rows"] if state else []
+    if not rows:
+        return
+    on_screen = page.rows[rows[0]].id if rows[0] < len(page.rows) else None
+    if on_screen != st.session_state[SELECTED]:
+        generations = st.session_state["orders.table_generation"]
+        generations[tab] = generations.get(tab, 0) + 1
+        st.session_state["orders.seen_selection"][tab] = ()
+
+
+def take_selection(tab: Tab) -> None:
+    """Turn a clicked row into an order id at once, using the rows the user actually saw."""
+    state = st.session_state.get(table_key(tab))
+    rows = tuple(state["selection"]["rows"]) if state else ()
+    if rows == st.session_state["orders.seen_selection"].get(tab, ()):
+        return
+    st.session_state["orders.seen_selection"][tab] = rows
+    shown = st.session_state["orders.shown_ids"].get(tab, [])
+    if rows and rows[0] < len(shown):
+        st.session_state[SELECTED] = shown[rows[0]]
+    elif not rows:
+        st.session_state[SELECTED] = None
+
+
+def frame_of(page: OrderPage) -> Styler:
+    rows = page.rows
+    frame = pd.DataFrame(
+        {
+            "Order #": [r.number for r in rows],
+            "Customer": [f"{r.customer_name} · {r.customer_email}" for r in rows],
+            "Items": [f"{r.item_count} · {r.items_summary}" for r in rows],
+            "Total": [money(r.total_cents, r.currency) for r in rows],
+            "Status": [r.status.label for r in rows],
+            "Payment": [r.payment_status.label for r in rows],
+            "Date": [when(r.created_at, zone) for r in rows],
+            "Actions": [" · ".join(a.label for a in r.actions) or "—" for r in rows],
+        }
+    )
+    return frame.style.map(status_style, subset=["Status"]).map(payment_style, subset=["Payment"])
+
+
+def status_style(label: str) -> str:
+    colour = STATUS_COLOURS[STATUS_BY_LABEL[label]]
+    return f"color: {colour}; background-color: {colour}1a; font-weight: 600"
+
+
+def payment_style(label: str) -> str:
+    return f"color: {PAYMENT_COLOURS[PAYMENT_BY_LABEL[label]]}"
+
+
+STATUS_BY_LABEL = {s.label: s for s in OrderStatus}
+PAYMENT_BY_LABEL = {p.label: p for p in PaymentStatus}
+
+
+COLUMNS = {
+    "Order #": st.column_config.TextColumn(width="small", pinned=True),
+    "Customer": st.column_config.TextColumn(width="medium"),
+    "Items": st.column_config.TextColumn(width="medium"),
+    "Total": st.column_config.TextColumn(width="small", alignment="right"),
+    "Status": st.column_config.TextColumn(width="small"),
+    "Payment": st.column_config.TextColumn(width="small"),
+    "Date": st.column_config.TextColumn(width="medium"),
+    "Actions": st.column_config.TextColumn(width="medium"),
+}
+
+
+def pager(tab: Tab, page: OrderPage) -> None:
+    pages = st.session_state["orders.page"]
+    info, previous, following = st.columns([4, 1, 1], vertical_alignment="center")
+    first = (page.page - 1) * page.page_size + 1
+    last = first + len(page.rows) - 1
+    info.caption(f"{first:,}–{last:,} of {page.total:,} orders · page {page.page} of {page.pages}")
+    last_page = page.page >= page.pages
+    if previous.button(
+        "Previous page", key=f"orders.prev.{tab.value}", disabled=page.page <= 1, width="stretch"
+    ):
+        pages[tab] = page.page - 1
+        st.rerun()
+    if following.button(
+        "Next page", key=f"orders.next.{tab.value}", disabled=last_page, width="stretch"
+    ):
+        pages[tab] = page.page + 1
+        st.rerun()
+
+
+def orders_table(tab: Tab) -> None:
+    chosen, sort = filters_for(tab)
+    signature = (tab, chosen, sort)
+    if st.session_state.get(f"orders.signature.{tab.value}") != signature:
+        st.session_state[f"orders.signature.{tab.value}"] = signature
+        st.session_state["orders.page"][tab] = 1
+    take_selection(tab)
+    page = list_orders(
+        db,
+        tab=tab,
+        filters=chosen,
+        sort=sort,
+        page=st.session_state["orders.page"].get(tab, 1),
+        page_size=PAGE_SIZE,
+        zone=zone,
+    )
+    st.session_state["orders.shown_ids"][tab] = [r.id for r in page.rows]
+    drop_stale_highlight(tab, page)
+    if not page.rows:
+        st.info(_empty_text(tab, chosen), icon=":material/inbox:")
+    else:
+        st.dataframe(
+            frame_of(page),
+            key=table_key(tab),
+            on_select="rerun",
+            selection_mode="single-row",
+            hide_index=True,
+            column_config=COLUMNS,
+            width="stretch",
+        )
+        pager(tab, page)
+    opened_order()
+    exports(tab, chosen)
+
+
+def opened_order() -> None:
+    """The selected order, right under the table; the URL follows it (?order=…)."""
+    selected = st.session_state[SELECTED]
+    if selected is not None:
+        details = order_detail.render(db, selected, actor, zone)
+        if details is not None and st.query_params.get("order") != details.number:
+            st.query_params["order"] = details.number
+            st.session_state["orders.linked"] = details.number
+    elif "order" in st.query_params:
+        del st.query_params["order"]
+        st.session_state["orders.linked"] = None
+
+
+def _empty_text(tab: Tab, chosen: OrderFilter) -> str:
+    if chosen != OrderFilter():
+        return "No orders match these filters. Clear the search or filters to see more."
+    return {
+        Tab.PENDING: "Nothing waiting for review. New orders from the assistant land here.",
+        Tab.CURRENT: "No orders in progress or shipped right now.",
+        Tab.ALL: "No orders yet.",
+    }[tab]
+
+
+def exports(tab: Tab, chosen: OrderFilter) -> None:
+    with st.expander("Export this view", icon=":material/download:"):
+        st.caption(
+            "Exactly the orders matching the tab and filters above. Money as decimals in "
+            f"{settings.currency}; times in {settings.timezone}."
+        )
+        stamp = date.today().isoformat()
+        buttons = [
+            (kind, label, fmt)
+            for kind, label in (("orders", "Orders"), ("items", "Line items"))
+            for fmt in ("csv", "xlsx")
+        ]
+        for column, (kind, label, fmt) in zip(st.columns(4), buttons, strict=True):
+            exporter, mime, name = EXPORT_FORMATS[fmt]
+            column.download_button(
+                f"{label} ({name})",
+                data=lambda kind=kind, exporter=exporter: exporter(
+                    db, kind=kind, tab=tab, filters=chosen, zone=zone
+                ),
+                file_name=f"{kind}-{tab.value}-{stamp}.{fmt}",
+                mime=mime,
+                key=f"orders.export.{kind}.{fmt}.{tab.value}",
+                on_click="ignore",
+            )
+
+
+EXPORT_FORMATS = {
+    "csv": (export_csv, "text/csv", "CSV"),
+    "xlsx": (
+        export_excel,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Excel",
+    ),
+}
+
+
+tabs = st.tabs(list(TAB_LABELS.values()), key="orders.tab", on_change="rerun")
+for container, tab in zip(tabs, Tab, strict=True):
+    if container.open is False:
+        continue
+    with container:
+        orders_table(tab)
+
+
+if st.session_state[order_form.DIALOG]:
+    order_form.show(db, actor)
+
+
+# ---- live: new orders appear without a reload ----
+
+
+@st.fragment(run_every=timedelta(seconds=10))
+def watch_for_new_orders() -> None:
+    fresh = orders_after(db, after_id=st.session_state["orders.newest_id"])
+    if not fresh:
+        return
+    st.session_state["orders.newest_id"] = fresh[0].id
+    for order in reversed(fresh):
+        origin = "the assistant" if order.source is Source.ASSISTANT else "a colleague"
+        flash(f"New order {order.number} from {order.customer_name} (via {origin}).", "info")
+    st.rerun(scope="app")
+
+
+watch_for_new_orders()

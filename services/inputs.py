@@ -84,10 +84,12 @@ class OrderIn(Strict):
 
 
 def normalise_email(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is required")
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"not a valid e-mail address ({exc})") from None
+        raise ValueError(f"is not a valid e-mail address ({str(exc).rstrip('.')})") from None
 
 
 def normalise_phone(value: str | None, region: str = "US") -> str | None:
@@ -97,9 +99,9 @@ def normalise_phone(value: str | None, region: str = "US") -> str | None:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
+        raise ValueError("is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
+        raise ValueError("is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

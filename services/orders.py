@@ -51,7 +51,7 @@ class Change:
     notified: tuple[str, ...] = ()  # e.g. ("email to ada@example.com",)
 
 
-# ---- creating --------------------------------------------------------------------------
+# ---- creating ----
 
 
 def create_order(
@@ -225,7 +225,7 @@ def _created_detail(order: Order) -> str:
     return f"{order.items_summary}; total {order.total_cents / 100:.2f} {order.currency}"
 
 
-# ---- status changes -----------------------------------------------------------------------
+# ---- status changes ----
 
 # The message each action sends; a back-to-in-progress differs from a first confirmation.
 TEMPLATE_FOR = {
@@ -383,7 +383,7 @@ def set_payment_status(
         return _change(order, notified)
 
 
-# ---- edits and notes ------------------------------------------------------------------------
+# ---- edits and notes ----
 
 
 def edit_order(
@@ -454,7 +454,7 @@ def add_note(db: Database, *, order_id: int, actor: str, text: str) -> None:
         uow.commit()
 
 
-# ---- shared steps ----------------------------------------------------------------------------
+# ---- shared steps ----
 
 
 def _load(session: Session, order_id: int, expected_version: int | None) -> Order:

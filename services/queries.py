@@ -23,6 +23,7 @@ from db.models import (
     Source,
     customer_code,
 )
+from domain.money import price_line, totals_of
 from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
 from services.settings import BusinessSettings, load_settings
 
@@ -143,7 +144,7 @@ def list_orders(
     """One page of orders and the number matching, both computed by the database."""
     with db.reading() as session:
         zone = zone or load_settings(session).zone
-        conditions = _conditions(tab, filters, zone)
+        conditions = order_conditions(tab, filters, zone)
         total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
         page = max(1, min(page, max(1, -(-total // page_size))))
         query = (
@@ -176,7 +177,7 @@ def _row(r: Any) -> OrderRow:
     )
 
 
-def _conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any]:
+def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any]:
     conditions: list[Any] = []
     statuses = TAB_STATUSES[tab]
     if filters.statuses:
@@ -209,10 +210,10 @@ def _escape_like(term: str) -> str:
 
 def filtered_order_ids_query(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> Select[Any]:
     """The filtered view as a query, for exports that stream it in chunks."""
-    return select(Order.id).where(*_conditions(tab, filters, zone))
+    return select(Order.id).where(*order_conditions(tab, filters, zone))
 
 
-# ---- one order --------------------------------------------------------------------------------
+# ---- one order ----
 
 
 @dataclass(frozen=True)
@@ -398,7 +399,7 @@ def _notifications(session: Session, order_id: int) -> list[NotificationView]:
     ]
 
 
-# ---- contacts and products ----------------------------------------------------------------------
+# ---- contacts and products ----
 
 
 @dataclass(frozen=True)
@@ -481,3 +482,101 @@ def list_categories(db: Database) -> list[str]:
 def business_settings(db: Database) -> BusinessSettings:
     with db.reading() as session:
         return load_settings(session)
+
+
+# ---- live totals for the Add/Edit Order form ----
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    subtotal_cents: int
+    tax_cents: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: list[QuoteLine]
+    subtotal_cents: int
+    tax_cents: int
+    shipping_cents: int
+    total_cents: int
+    currency: str
+    tax_rate_bp: int
+
+
+def quote_order(db: Database, *, quantities: dict[str, int]) -> Quote:
+    """What an order of these SKUs would cost now — the same rules the order will be saved with."""
+    with db.reading() as session:
+        settings = load_settings(session)
+        products = {
+            p.sku: p
+            for p in session.scalars(select(Product).where(Product.sku.in_(list(quantities))))
+        }
+    lines, priced = [], []
+    for sku, quantity in quantities.items():
+        product = products.get(sku)
+        if product is None or quantity < 1:
+            continue
+        line = price_line(product.price_cents, quantity, settings.tax_rate_bp)
+        priced.append(line)
+        lines.append(
+            QuoteLine(
+                sku,
+                product.name,
+                quantity,
+                product.price_cents,
+                line.subtotal_cents,
+                line.tax_cents,
+            )
+        )
+    totals = totals_of(priced, settings.pricing)
+    return Quote(
+        lines,
+        totals.subtotal_cents,
+        totals.tax_cents,
+        totals.shipping_cents if lines else 0,
+        totals.total_cents if lines else 0,
+        settings.currency,
+        settings.tax_rate_bp,
+    )
+
+
+# ---- what is new, for the live refresh ----
+
+
+@dataclass(frozen=True)
+class NewestOrder:
+    id: int
+    number: str
+    source: Source
+    customer_name: str
+
+
+def orders_after(db: Database, *, after_id: int, limit: int = 5) -> list[NewestOrder]:
+    """Orders placed after `after_id`, newest first (an index-only look on the primary key)."""
+    query = (
+        select(
+            Order.id,
+            Order.number,
+            Order.source,
+            Order.customer_first_name,
+            Order.customer_last_name,
+        )
+        .where(Order.id > after_id)
+        .order_by(Order.id.desc())
+        .limit(limit)
+    )
+    with db.reading() as session:
+        return [
+            NewestOrder(r.id, r.number, r.source, f"{r.customer_first_name} {r.customer_last_name}")
+            for r in session.execute(query)
+        ]
+
+
+def newest_order_id(db: Database) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.max(Order.id))) or 0

@@ -151,3 +151,15 @@ def wait_for_app(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
     )
+
+
+ROW_HEIGHT = 35  # Streamlit's dataframe rows and header are 35 px tall
+
+
+def click_row(page, index: int, table: str = "[data-testid='stDataFrameResizable']") -> None:
+    """Select a dataframe row by clicking its checkbox column (the grid is a canvas)."""
+    grid = page.locator(table).first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None, "the orders table is not on screen"
+    page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)

@@ -1,32 +1,525 @@
-from streamlit.testing.v1 import AppTest
+"""The Orders page in AppTest, on SQLite and PostgreSQL: what a member of staff reads and does."""
 
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from db.models import Order, Source
+from domain.order import OrderStatus, PaymentStatus
 from services import orders
+from services.queries import order_details
+from services.settings import BusinessSettings, store_settings
 from tests.builders import add_catalogue, order_data
 from tests.ui.conftest import open_page
 
-
-def run_page() -> AppTest:
-    return open_page("orders").run()
+COLUMNS = ["Order #", "Customer", "Items", "Total", "Status", "Payment", "Date", "Actions"]
 
 
-def test_the_orders_page_runs_on_its_own_and_shows_empty_counts(page_db):
-    at = run_page()
-    assert not at.exception
-    assert [t.label for t in at.tabs] == [
-        "Pending Orders (0)",
-        "Current Orders (0)",
-        "All Orders (0)",
-    ]
-
-
-def test_the_tab_counts_come_from_the_database(page_db):
+@pytest.fixture
+def shop(page_db):
     add_catalogue(page_db)
-    first = orders.create_order(page_db, order=order_data(), actor="t")
-    orders.create_order(page_db, order=order_data(), actor="t")
-    orders.confirm_order(page_db, order_id=first.order_id, expected_version=None, actor="t")
+    return page_db
+
+
+def place(db, source=Source.MANUAL, **changes):
+    return orders.create_order(db, order=order_data(**changes), actor="test", source=source)
+
+
+def shipped(db):
+    change = place(db)
+    orders.confirm_order(db, order_id=change.order_id, expected_version=None, actor="t")
+    return orders.mark_shipped(
+        db,
+        order_id=change.order_id,
+        expected_version=None,
+        actor="t",
+        carrier="UPS",
+        tracking_number="1Z",
+        ship_unpaid=True,
+    )
+
+
+def run_page(**state):
+    at = open_page("orders")
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at):
+    return at.dataframe[0].value
+
+
+def select_row(at, tab: str, index: int):
+    at.session_state[f"orders.table.{tab}"] = {"selection": {"rows": [index], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.text]
+    parts += [c.value for c in at.caption] + [h.proto.body for h in at.html]
+    return "\n".join(parts)
+
+
+def button(at, label):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def toasts(at) -> list[str]:
+    return [t.value for t in at.toast]
+
+
+# ---- header, tabs, columns ----
+
+
+def test_the_page_runs_on_its_own_with_the_three_tabs_and_their_counts(shop):
+    first = place(shop)
+    place(shop)
+    orders.confirm_order(shop, order_id=first.order_id, expected_version=None, actor="t")
     at = run_page()
-    assert [t.label for t in at.tabs] == [
-        "Pending Orders (1)",
-        "Current Orders (1)",
-        "All Orders (2)",
+    assert [t.label for t in at.tabs] == ["Pending Orders", "Current Orders", "All Orders"]
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("Pending Orders", "1"),
+        ("Current Orders", "1"),
+        ("All Orders", "2"),
     ]
+    assert button(at, "+ Add Order")
+
+
+def test_the_table_has_the_eight_columns_of_the_spec_in_order(shop):
+    place(shop, items=[{"sku": "TEA-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 1}])
+    frame = table(run_page())
+    assert list(frame.columns) == COLUMNS
+    row = frame.iloc[0]
+    assert row["Order #"] == "ORD-10001"
+    assert row["Customer"] == "Ada Lovelace · ada@example.com"
+    assert row["Items"] == "3 · 2× Earl Grey, 1× Stoneware Mug"
+    assert row["Total"] == "$50.47"  # 4200 + (198 + 148.5 → 149) tax + 500 shipping
+    assert (row["Status"], row["Payment"]) == ("Pending", "Pending")
+    assert row["Actions"] == "Confirm Order · Cancel Order"
+
+
+def test_statuses_are_coloured_as_the_design_says(shop):
+    place(shop)
+    styles = run_page().dataframe[0].proto.arrow_data.styler.styles
+    assert "color: #d97706" in styles  # amber for Pending
+
+
+def test_dates_are_shown_in_the_business_time_zone(shop):
+    with shop.writing() as session:
+        store_settings(session, BusinessSettings(timezone="America/New_York"))
+        session.commit()
+    change = place(shop)
+    with shop.writing() as session:
+        session.execute(
+            update(Order)
+            .where(Order.id == change.order_id)
+            .values(created_at=datetime(2026, 7, 4, 16, 30, tzinfo=UTC))
+        )
+        session.commit()
+    assert table(run_page()).iloc[0]["Date"] == "Jul 4, 2026 12:30 PM"
+
+
+def test_a_new_shop_is_told_how_to_start_and_can_load_sample_data(page_db):
+    at = run_page()
+    assert "No orders yet." in texts(at)
+    button(at, "Load sample data").click().run()
+    assert not at.exception
+    assert int(at.metric[2].value) == 40
+    assert any("Loaded 40 sample orders" in t for t in toasts(at))
+
+
+# ---- tabs and filters ----
+
+
+def test_the_current_tab_shows_in_progress_and_shipped_orders_only(shop):
+    a, b, _ = place(shop), place(shop), place(shop)
+    orders.confirm_order(shop, order_id=a.order_id, expected_version=None, actor="t")
+    orders.confirm_order(shop, order_id=b.order_id, expected_version=None, actor="t")
+    orders.mark_shipped(
+        shop,
+        order_id=b.order_id,
+        expected_version=None,
+        actor="t",
+        carrier="UPS",
+        tracking_number="1Z",
+        ship_unpaid=True,
+    )
+    at = run_page(**{"orders.tab": "Current Orders"})
+    frame = table(at)
+    assert sorted(frame["Status"]) == ["In Progress", "Shipped"]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("ORD-10002", ["ORD-10002"]),
+        ("grace", ["ORD-10002"]),
+        ("HOPPER@example", ["ORD-10002"]),
+        ("4155552671", ["ORD-10001"]),
+        ("ada lovelace", ["ORD-10001"]),
+        ("%", []),  # a literal, not a wildcard
+        ("_", []),
+    ],
+)
+def test_text_search_finds_number_name_email_and_phone(shop, search, expected):
+    place(shop)
+    place(
+        shop, customer={"first_name": "Grace", "last_name": "Hopper", "email": "hopper@example.com"}
+    )
+    at = run_page(**{"orders.tab": "All Orders"})
+    at.text_input(key="orders.search").input(search).run()
+    shown = list(table(at)["Order #"]) if at.dataframe else []
+    assert shown == expected
+
+
+def test_status_payment_and_source_filters_combine(shop):
+    a = place(shop)
+    place(shop, source=Source.ASSISTANT)
+    orders.set_payment_status(
+        shop, order_id=a.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    at = run_page(**{"orders.tab": "All Orders"})
+    at.multiselect(key="orders.payment").set_value([PaymentStatus.PAID]).run()
+    assert list(table(at)["Order #"]) == ["ORD-10001"]
+    at.multiselect(key="orders.payment").set_value([]).run()
+    at.multiselect(key="orders.source").set_value([Source.ASSISTANT]).run()
+    assert list(table(at)["Order #"]) == ["ORD-10002"]
+    at.multiselect(key="orders.status.all").set_value([OrderStatus.CANCELLED]).run()
+    assert not at.dataframe
+    assert "No orders match these filters" in at.info[0].value
+
+
+def test_the_date_filter_uses_whole_days(shop):
+    change = place(shop)
+    place(shop)
+    with shop.writing() as session:
+        session.execute(
+            update(Order)
+            .where(Order.id == change.order_id)
+            .values(created_at=datetime(2026, 3, 1, 12, tzinfo=UTC))
+        )
+        session.commit()
+    at = run_page(**{"orders.tab": "All Orders"})
+    at.date_input(key="orders.dates").set_value(
+        (datetime(2026, 3, 1).date(), datetime(2026, 3, 1).date())
+    ).run()
+    assert list(table(at)["Order #"]) == ["ORD-10001"]
+
+
+def test_pages_of_fifty_with_next_and_previous(shop):
+    from db.seed import seed_orders
+
+    seed_orders(shop, 60, batch=60)
+    at = run_page(**{"orders.tab": "All Orders"})
+    assert len(table(at)) == 50
+    assert "1–50 of 60 orders · page 1 of 2" in texts(at)
+    button(at, "Next page").click().run()
+    assert len(table(at)) == 10
+    button(at, "Previous page").click().run()
+    assert len(table(at)) == 50
+
+
+# ---- selecting and acting ----
+
+
+def test_selecting_a_row_opens_the_order_with_everything_staff_need(shop):
+    place(shop, conversation_ref="chat-77")
+    at = select_row(run_page(), "pending", 0)
+    assert at.subheader[0].value == "ORD-10001"
+    body = texts(at)
+    for expected in (
+        "Ada Lovelace",
+        "ada@example.com",
+        "+14155552671",
+        "CUS-000001",
+        "1 Main St",
+        "Springfield, IL 62701",
+        "$24.00",
+        "$1.98",
+        "$5.00",
+        "$30.98",
+        "chat-77",
+        "Order placed",
+        "test",
+    ):
+        assert expected in body, expected
+    items = at.dataframe[1].value
+    assert list(items["Product"]) == ["Earl Grey"] and list(items["Quantity"]) == [2]
+    assert at.query_params["order"] == "ORD-10001"
+
+
+def test_only_the_allowed_actions_are_offered(shop):
+    place(shop)
+    labels = [b.label for b in select_row(run_page(), "pending", 0).button]
+    assert "Confirm Order" in labels and "Cancel Order" in labels
+    assert "Complete Order" not in labels and "Mark Shipped" not in labels
+    assert "Mark Paid" in labels and "Mark Failed" in labels and "Mark Refunded" not in labels
+
+
+def test_confirming_an_order_moves_it_and_says_the_customer_will_be_told(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Confirm Order").click().run()
+    assert not at.exception
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+    assert any("ORD-10001 confirmed" in t and "email to ada@example.com" in t for t in toasts(at))
+    assert at.metric[0].value == "0" and at.metric[1].value == "1"
+
+
+def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
+    change = place(shop)
+    orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    at.text_input(key="orders.ship.tracking").input("1Z999")
+    button(at, "Mark Shipped").click().run()
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+    assert any("Confirm the override" in e.value for e in at.error)
+    at.text_input(key="orders.ship.tracking").input("1Z999")
+    at.checkbox(key="orders.ship.override").check()
+    button(at, "Mark Shipped").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert (details.status, details.carrier, details.tracking_number) == (
+        OrderStatus.SHIPPED,
+        "UPS",
+        "1Z999",
+    )
+
+
+def test_completing_a_shipped_order(shop):
+    change = shipped(shop)
+    at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    button(at, "Complete Order").click().run()
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.COMPLETED
+
+
+def test_a_shipment_can_come_back_in_progress_with_a_reason(shop):
+    change = shipped(shop)
+    at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    at.text_area(key="orders.mark_in_progress.reason").input("Returned to sender")
+    button(at, "Mark In Progress").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert details.status is OrderStatus.IN_PROGRESS
+    assert details.events[-1].detail == "Returned to sender"
+
+
+def test_cancelling_a_paid_order_offers_a_refund(shop):
+    change = place(shop)
+    orders.set_payment_status(
+        shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    at = select_row(run_page(), "pending", 0)
+    assert at.checkbox(key="orders.cancel.refund").value is True
+    at.text_area(key="orders.cancel.reason").input("Customer asked")
+    button(at, "Cancel Order").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert (details.status, details.payment_status) == (
+        OrderStatus.CANCELLED,
+        PaymentStatus.REFUNDED,
+    )
+
+
+def test_a_cancel_without_reason_is_refused_in_plain_words(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Cancel Order").click().run()
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.PENDING
+    assert any("Please give a reason" in e.value for e in at.error)
+
+
+def test_payment_buttons_record_the_payment(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Mark Paid").click().run()
+    assert order_details(shop, order_id=change.order_id).payment_status is PaymentStatus.PAID
+    assert "Mark Refunded" in [b.label for b in at.button]
+
+
+def test_a_write_on_an_order_changed_meanwhile_is_refused_and_reloaded(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    # A colleague confirms it while this page still shows it as Pending.
+    orders.confirm_order(
+        shop, order_id=change.order_id, expected_version=change.version, actor="colleague"
+    )
+    button(at, "Cancel Order")  # still on screen
+    at.text_area(key="orders.cancel.reason").input("mistake")
+    button(at, "Cancel Order").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert details.status is OrderStatus.IN_PROGRESS
+    assert [e.actor for e in details.events].count("colleague") == 1
+    assert any("changed — reloaded" in w.value for w in at.warning)
+
+
+def test_a_note_goes_on_the_timeline_with_its_author(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    at.text_input(key="orders.note.text").input("Gift wrap please")
+    button(at, "Add Note").click().run()
+    event = order_details(shop, order_id=change.order_id).events[-1]
+    assert (event.kind, event.detail) == ("note", "Gift wrap please")
+    assert "Gift wrap please" in texts(at)
+
+
+def test_closing_the_order_clears_the_link(shop):
+    place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Close").click().run()
+    assert not at.subheader
+    assert "order" not in at.query_params
+
+
+def test_a_deep_link_opens_that_order(shop):
+    place(shop)
+    place(shop)
+    at = open_page("orders")
+    at.query_params["order"] = "ORD-10002"
+    at.run()
+    assert at.subheader[0].value == "ORD-10002"
+
+
+def test_a_deep_link_to_a_missing_order_says_so(shop):
+    at = open_page("orders")
+    at.query_params["order"] = "ORD-99999"
+    at.run()
+    assert any("There is no order ORD-99999" in w.value for w in at.warning)
+
+
+# ---- live updates ----
+
+
+def test_a_new_assistant_order_appears_with_a_toast_without_a_reload(shop):
+    place(shop)
+    at = run_page()
+    place(shop, source=Source.ASSISTANT, customer__first_name="Marie")
+    at.run()
+    assert any(
+        "New order ORD-10002 from Marie Lovelace (via the assistant)" in t for t in toasts(at)
+    )
+    assert at.metric[0].value == "2"
+
+
+# ---- the Add Order dialog ----
+
+
+def open_dialog(at):
+    button(at, "+ Add Order").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fill_customer(at, **values):
+    defaults = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace@example.com",
+        "phone": "",
+    }
+    for name, value in {**defaults, **values}.items():
+        at.text_input(key=f"orders.form.{name}").input(value)
+
+
+def test_the_add_order_dialog_walks_through_customer_products_and_shipping(shop):
+    at = open_dialog(run_page())
+    assert any(m.value.startswith("**1. Customer**") for m in at.markdown)
+    fill_customer(at)
+    button(at, "Next").click().run()
+    at.selectbox(key="orders.form.product").set_value("MUG-001")
+    at.number_input(key="orders.form.add_qty").set_value(2)
+    button(at, "Add").click().run()
+    assert [m.value for m in at.metric if m.label == "Total"][
+        -1
+    ] == "$43.97"  # 3600 + 297 tax + 500 shipping
+    button(at, "Next").click().run()
+    for name, value in {
+        "street": "9 Navy Yard",
+        "city": "Arlington",
+        "state": "VA",
+        "zip": "22202",
+    }.items():
+        at.text_input(key=f"orders.form.{name}").input(value)
+    button(at, "Create Order").click().run()
+    assert not at.exception, at.exception
+    with shop.reading() as session:
+        order = session.scalar(select(Order))
+    assert (order.customer_email, order.ship_city, order.total_cents) == (
+        "grace@example.com",
+        "Arlington",
+        4397,
+    )
+    assert order.status is OrderStatus.PENDING
+    assert any("ORD-10001 added to Pending" in t for t in toasts(at))
+    assert at.subheader[0].value == "ORD-10001"
+
+
+def test_missing_customer_fields_are_named_and_nothing_typed_is_lost(shop):
+    at = open_dialog(run_page())
+    fill_customer(at, last_name="", email="not-an-email")
+    button(at, "Next").click().run()
+    errors = [c.value for c in at.caption]
+    assert any("Last Name is required" in e for e in errors)
+    assert any("Email is not a valid e-mail address" in e for e in errors)
+    assert at.text_input(key="orders.form.first_name").value == "Grace"
+    at.text_input(key="orders.form.last_name").input("Hopper")
+    at.text_input(key="orders.form.email").input("grace@example.com")
+    button(at, "Next").click().run()
+    button(at, "Back").click().run()
+    assert at.text_input(key="orders.form.last_name").value == "Hopper"
+
+
+def test_products_are_needed_before_shipping(shop):
+    at = open_dialog(run_page())
+    fill_customer(at)
+    button(at, "Next").click().run()
+    button(at, "Next").click().run()
+    assert any("add at least one product" in c.value for c in at.caption)
+
+
+def test_shipping_fields_are_required(shop):
+    at = open_dialog(run_page())
+    fill_customer(at)
+    button(at, "Next").click().run()
+    at.selectbox(key="orders.form.product").set_value("TEA-001")
+    button(at, "Add").click().run()
+    button(at, "Next").click().run()
+    button(at, "Create Order").click().run()
+    errors = " ".join(c.value for c in at.caption)
+    for label in ("Street Address", "City", "State", "ZIP Code"):
+        assert f"{label} is required" in errors
+    with shop.reading() as session:
+        assert session.scalar(select(Order)) is None
+
+
+def test_selecting_a_contact_fills_the_customer_fields(shop):
+    place(shop)
+    at = open_dialog(run_page())
+    contact_id = at.selectbox(key="orders.form.contact").options[0]
+    at.selectbox(key="orders.form.contact").select_index(0).run()
+    assert at.text_input(key="orders.form.email").value == "ada@example.com"
+    assert at.text_input(key="orders.form.first_name").value == "Ada"
+    del contact_id
+
+
+def test_editing_an_order_prefills_the_form_and_recomputes_the_totals(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Edit Order").click().run()
+    assert at.text_input(key="orders.form.email").value == "ada@example.com"
+    button(at, "Next").click().run()
+    at.number_input(key="orders.form.qty.TEA-001").set_value(5).run()
+    button(at, "Next").click().run()
+    assert at.text_input(key="orders.form.city").value == "Springfield"
+    button(at, "Save Changes").click().run()
+    assert not at.exception, at.exception
+    details = order_details(shop, order_id=change.order_id)
+    assert details.subtotal_cents == 6000 and details.total_cents == 6000 + 495 + 500
+    assert details.events[-1].kind == "edited"

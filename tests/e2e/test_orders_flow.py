@@ -1,0 +1,164 @@
+"""A day at the shop in a real browser: add, find, confirm, ship, complete, cancel, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from db.database import Database
+from services import orders
+from tests.builders import order_data
+from tests.e2e.conftest import click_row, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def shop_db(server):
+    db = Database(server.database_url)
+    for index in range(3):
+        email = f"regular{index}@example.com"
+        data = order_data(customer__email=email, items=[{"sku": "TEA-001", "quantity": 1}])
+        orders.create_order(db, order=data, actor="seed")
+    yield db
+    db.dispose()
+
+
+def open_orders(page, server):
+    page.goto(server.url)
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrameResizable']").first.wait_for()
+
+
+def details(page):
+    return page.locator(".st-key-orders-details")
+
+
+def toast_text(page, pattern: str) -> None:
+    page.get_by_text(re.compile(pattern)).first.wait_for()
+
+
+def settle(page) -> None:
+    wait_for_app(page)
+    page.wait_for_timeout(400)
+
+
+def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, shop_db, artifacts):
+    open_orders(page, server)
+    page.screenshot(path=artifacts / "orders-pending.png")
+
+    page.get_by_role("button", name="+ Add Order").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("First Name").fill("Grace")
+    dialog.get_by_label("Last Name").fill("Hopper")
+    dialog.get_by_label("Email *").fill("grace.hopper@example.com")
+    dialog.get_by_label("Phone").fill("(415) 555-2671")
+    page.screenshot(path=artifacts / "add-order-customer.png")
+    dialog.get_by_role("button", name="Next").click()
+    dialog.get_by_text("2. Products").wait_for()
+    dialog.get_by_label("Product", exact=True).click()
+    page.get_by_role("option", name=re.compile("Earl Grey")).click()
+    dialog.get_by_role("button", name="Add").click()
+    dialog.get_by_text("In this order").wait_for()
+    page.screenshot(path=artifacts / "add-order-products.png")
+    dialog.get_by_role("button", name="Next").click()
+    dialog.get_by_text("3. Shipping").wait_for()
+    dialog.get_by_label("Street Address").fill("9 Navy Yard")
+    dialog.get_by_label("City").fill("Arlington")
+    dialog.get_by_label("State").fill("VA")
+    dialog.get_by_label("ZIP Code").fill("22202")
+    page.screenshot(path=artifacts / "add-order-shipping.png")
+    dialog.get_by_role("button", name="Create Order").click()
+    toast_text(page, r"ORD-\d+ added to Pending")
+    dialog.wait_for(state="detached")
+    settle(page)
+
+    # Find it in Pending: newest first, so it is the first row. Select it by its checkbox.
+    click_row(page, 0)
+    box = details(page)
+    box.get_by_text("Grace Hopper").wait_for()
+    number = box.locator("h3").first.inner_text().strip()
+    assert re.fullmatch(r"ORD-\d+", number)
+    assert "9 Navy Yard" in box.inner_text()
+    page.screenshot(path=artifacts / "order-details-pending.png", full_page=True)
+
+    box.get_by_role("button", name="Mark Paid").click()
+    toast_text(page, f"{number} payment marked Paid")
+    settle(page)
+    box.get_by_role("button", name="Confirm Order").click()
+    toast_text(page, f"{number} confirmed")
+    settle(page)
+    assert "In Progress" in details(page).inner_text()
+
+    details(page).get_by_role("button", name="Mark Shipped").click()
+    popover = page.locator("[data-testid='stPopoverBody']")
+    popover.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    popover.get_by_label("Tracking URL (optional)").fill("https://track.example/1Z999")
+    popover.get_by_role("button", name="Mark Shipped").click()
+    toast_text(page, f"{number} marked shipped")
+    settle(page)
+    assert "1Z999AA10123456784" in details(page).inner_text()
+    page.screenshot(path=artifacts / "order-details-shipped.png", full_page=True)
+
+    details(page).get_by_role("button", name="Complete Order").click()
+    toast_text(page, f"{number} completed")
+    settle(page)
+    text = details(page).inner_text()
+    assert "Completed" in text
+    assert "Confirm Order" not in text and "Cancel Order" not in text
+
+
+def test_staff_cancel_an_order_with_a_reason(page, server, shop_db, artifacts):
+    open_orders(page, server)
+    click_row(page, 0)
+    box = details(page)
+    box.get_by_role("button", name="Cancel Order").wait_for()
+    number = box.locator("h3").first.inner_text().strip()
+    box.get_by_role("button", name="Cancel Order").click()
+    popover = page.locator("[data-testid='stPopoverBody']")
+    popover.get_by_label("Reason").fill("Customer changed their mind")
+    popover.get_by_role("button", name="Cancel Order").click()
+    toast_text(page, f"{number} cancelled")
+    settle(page)
+    assert "Customer changed their mind" in details(page).inner_text()
+
+
+def test_the_csv_download_holds_the_filtered_rows(page, server, shop_db, artifacts):
+    open_orders(page, server)
+    page.get_by_role("tab", name="All Orders").click()
+    settle(page)
+    page.get_by_role("textbox", name="Search").fill("regular1@example.com")
+    page.get_by_role("textbox", name="Search").press("Enter")
+    settle(page)
+    page.get_by_text("Export this view").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Orders (CSV)").click()
+    content = download.value.path().read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[0][0] == "Order #"
+    assert [r[6] for r in rows[1:]] == ["regular1@example.com"]
+    page.screenshot(path=artifacts / "orders-filtered-export.png")
+
+
+def test_the_orders_page_works_on_a_phone(browser, server, shop_db, artifacts):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        open_orders(phone, server)
+        phone.get_by_role("button", name="+ Add Order").wait_for()
+        phone.screenshot(path=artifacts / "orders-phone.png", full_page=True)
+        click_row(phone, 0)
+        details(phone).get_by_text("Timeline", exact=True).wait_for()
+        details(phone).scroll_into_view_if_needed()
+        phone.screenshot(path=artifacts / "orders-phone-details.png")
+    finally:
+        context.close()
+
+
+def test_a_deep_link_opens_the_order(page, server, shop_db):
+    page.goto(server.url + "/?order=ORD-10002")
+    wait_for_app(page)
+    details(page).get_by_text("ORD-10002").first.wait_for()

@@ -1,0 +1,369 @@
+"""The opened order: who, where, what, how much, what happened — and what can be done next.
+
+Every action runs in a button callback with the order version that was on screen when the
+button was drawn, so a change made meanwhile by someone else is refused, never overwritten.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from db.database import Database
+from domain.order import (
+    EDITABLE,
+    Action,
+    OrderError,
+    PaymentStatus,
+    allowed_payment_targets,
+)
+from services import orders
+from services.orders import Change
+from services.queries import OrderDetails, order_details
+from services.unit_of_work import StaleOrder
+from ui.flash import flash
+from ui.format import PAYMENT_BADGE, STATUS_BADGE, money, when
+
+SELECTED = "orders.selected_id"
+CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
+PAST_TENSE = {
+    Action.CONFIRM: "confirmed",
+    Action.MARK_IN_PROGRESS: "is in progress again",
+    Action.MARK_SHIPPED: "marked shipped",
+    Action.COMPLETE: "completed",
+    Action.CANCEL: "cancelled",
+}
+
+
+def notified_text(change: Change) -> str:
+    if not change.notified:
+        return "No customer message for this change (turned off in Settings)."
+    if change.notified[0].startswith("no one"):
+        return "The customer could not be told: no usable e-mail or phone."
+    return "The customer will be notified by " + ", ".join(change.notified) + "."
+
+
+def perform(number: str, done: str, call: Callable[[], Change | None]) -> None:
+    """Run one write; turn its outcome into a message for the next run."""
+    try:
+        change = call()
+    except StaleOrder as exc:
+        flash(str(exc), "warning")
+    except OrderError as exc:
+        flash(str(exc), "error")
+    else:
+        suffix = f" {notified_text(change)}" if change is not None else ""
+        flash(f"{number} {done}.{suffix}")
+
+
+def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
+    details = order_details(db, order_id=order_id)
+    if details is None:
+        st.session_state[SELECTED] = None
+        st.warning("That order no longer exists.")
+        return None
+    with st.container(border=True, key="orders.details"):
+        _header(details, zone)
+        _actions(db, details, actor)
+        _facts(details)
+        _items(details)
+        _history(details, zone)
+        _note(db, details, actor)
+    return details
+
+
+def _close() -> None:
+    st.session_state[SELECTED] = None
+
+
+def _header(d: OrderDetails, zone: ZoneInfo) -> None:
+    title, close = st.columns([6, 1], vertical_alignment="center")
+    with title:
+        st.subheader(d.number, anchor=False)
+        with st.container(horizontal=True, gap="small"):
+            st.badge(d.status.label, color=STATUS_BADGE[d.status])
+            st.badge(f"Payment {d.payment_status.label}", color=PAYMENT_BADGE[d.payment_status])
+            st.badge(
+                "From the assistant" if d.source.value == "assistant" else "Added by hand",
+                color="gray",
+                icon=":material/smart_toy:" if d.source.value == "assistant" else None,
+            )
+        placed = f"Placed {when(d.created_at, zone, with_zone=True)}"
+        if d.external_ref:
+            placed += f" · conversation `{d.external_ref}`"
+        st.caption(placed)
+    with close:
+        st.button("Close", key="orders.details.close", on_click=_close, icon=":material/close:")
+
+
+def _actions(db: Database, d: OrderDetails, actor: str) -> None:
+    with st.container(horizontal=True, gap="small", key="orders.actions"):
+        for action in d.actions:
+            ACTION_WIDGETS[action](db, d, actor)
+        for target in allowed_payment_targets(d.payment_status):
+            _payment_button(db, d, actor, target)
+        if d.status in EDITABLE:
+            st.button(
+                "Edit Order",
+                key="orders.action.edit",
+                icon=":material/edit:",
+                on_click=_open_editor,
+                args=(d.id,),
+            )
+
+
+def _open_editor(order_id: int) -> None:
+    st.session_state["orders.dialog"] = ("edit", order_id)
+
+
+def _simple(
+    action: Action, call: Callable[..., Change], primary: bool = False
+) -> Callable[..., None]:
+    def widget(db: Database, d: OrderDetails, actor: str) -> None:
+        st.button(
+            action.label,
+            key=f"orders.action.{action.value}",
+            type="primary" if primary else "secondary",
+            on_click=perform,
+            args=(
+                d.number,
+                PAST_TENSE[action],
+                lambda: call(db, order_id=d.id, expected_version=d.version, actor=actor),
+            ),
+        )
+
+    return widget
+
+
+def _ship(db: Database, d: OrderDetails, actor: str) -> None:
+    key = "orders.ship"
+    with st.popover("Mark Shipped", icon=":material/local_shipping:", key="orders.popover.ship"):
+        with st.form(key, border=False):
+            st.selectbox("Carrier", CARRIERS, key=f"{key}.carrier", accept_new_options=True)
+            st.text_input("Tracking number", key=f"{key}.tracking", max_chars=100)
+            st.text_input("Tracking URL (optional)", key=f"{key}.url", max_chars=500)
+            unpaid = d.payment_status is not PaymentStatus.PAID
+            if unpaid:
+                st.checkbox(
+                    f"Ship although payment is {d.payment_status.label}",
+                    key=f"{key}.override",
+                )
+            st.form_submit_button(
+                "Mark Shipped",
+                type="primary",
+                on_click=lambda: perform(
+                    d.number,
+                    PAST_TENSE[Action.MARK_SHIPPED],
+                    lambda: orders.mark_shipped(
+                        db,
+                        order_id=d.id,
+                        expected_version=d.version,
+                        actor=actor,
+                        carrier=st.session_state.get(f"{key}.carrier") or "",
+                        tracking_number=st.session_state.get(f"{key}.tracking", ""),
+                        tracking_url=st.session_state.get(f"{key}.url", ""),
+                        ship_unpaid=bool(st.session_state.get(f"{key}.override")),
+                    ),
+                ),
+            )
+
+
+def _reason_form(action: Action, call: Callable[..., Change], icon: str) -> Callable[..., None]:
+    def widget(db: Database, d: OrderDetails, actor: str) -> None:
+        key = f"orders.{action.value}"
+        with st.popover(action.label, icon=icon, key=f"orders.popover.{action.value}"):
+            with st.form(key, border=False):
+                st.text_area("Reason", key=f"{key}.reason", max_chars=1000, height=80)
+                if action is Action.CANCEL and d.payment_status is PaymentStatus.PAID:
+                    st.checkbox(
+                        "Refund the payment (mark it Refunded)", value=True, key=f"{key}.refund"
+                    )
+                st.form_submit_button(
+                    action.label,
+                    type="primary",
+                    on_click=lambda: perform(
+                        d.number,
+                        PAST_TENSE[action],
+                        lambda: call(
+                            db,
+                            order_id=d.id,
+                            expected_version=d.version,
+                            actor=actor,
+                            reason=st.session_state.get(f"{key}.reason", ""),
+                            **(
+                                {"refund": bool(st.session_state.get(f"{key}.refund"))}
+                                if action is Action.CANCEL
+                                else {}
+                            ),
+                        ),
+                    ),
+                )
+
+    return widget
+
+
+ACTION_WIDGETS: dict[Action, Callable[[Database, OrderDetails, str], None]] = {
+    Action.CONFIRM: _simple(Action.CONFIRM, orders.confirm_order, primary=True),
+    Action.MARK_IN_PROGRESS: _reason_form(
+        Action.MARK_IN_PROGRESS, orders.mark_in_progress, ":material/undo:"
+    ),
+    Action.MARK_SHIPPED: _ship,
+    Action.COMPLETE: _simple(Action.COMPLETE, orders.complete_order, primary=True),
+    Action.CANCEL: _reason_form(Action.CANCEL, orders.cancel_order, ":material/cancel:"),
+}
+
+PAYMENT_LABELS = {
+    PaymentStatus.PAID: "Mark Paid",
+    PaymentStatus.FAILED: "Mark Failed",
+    PaymentStatus.REFUNDED: "Mark Refunded",
+    PaymentStatus.PENDING: "Reset Payment to Pending",
+}
+
+
+def _payment_button(db: Database, d: OrderDetails, actor: str, target: PaymentStatus) -> None:
+    st.button(
+        PAYMENT_LABELS[target],
+        key=f"orders.payment.{target.value}",
+        on_click=perform,
+        args=(
+            d.number,
+            f"payment marked {target.label}",
+            lambda: orders.set_payment_status(
+                db, order_id=d.id, expected_version=d.version, actor=actor, payment=target
+            ),
+        ),
+    )
+
+
+def _facts(d: OrderDetails) -> None:
+    customer, address, summary = st.columns(3)
+    with customer:
+        st.markdown("**Customer**")
+        st.text(f"{d.customer_name}\n{d.email}\n{d.phone or 'No phone'}")
+        channel = "SMS" if d.preferred_channel == "sms" else "e-mail"
+        st.caption(f"Customer ID {d.customer_code} · prefers {channel}")
+    with address:
+        st.markdown("**Shipping address**")
+        lines = [d.street, d.apartment, f"{d.city}, {d.state} {d.zip}", d.country]
+        st.text("\n".join(line for line in lines if line))
+        if d.tracking_number:
+            st.caption(f"{d.carrier} · tracking {d.tracking_number}")
+            if d.tracking_url:
+                st.link_button("Track shipment", d.tracking_url, icon=":material/open_in_new:")
+        if d.cancel_reason:
+            st.caption(f"Cancelled: {d.cancel_reason}")
+    with summary:
+        st.markdown("**Summary**")
+        rate = f"{d.tax_rate_bp / 100:g} %"
+        rows = [
+            ("Subtotal", money(d.subtotal_cents, d.currency)),
+            (f"Tax ({rate})", money(d.tax_cents, d.currency)),
+            ("Shipping", money(d.shipping_cents, d.currency)),
+            ("Total", money(d.total_cents, d.currency)),
+        ]
+        # Labels and amounts are our own text (no customer input), so plain HTML is safe here.
+        cells = "".join(
+            f"<tr{' class=total' if label == 'Total' else ''}><td>{html.escape(label)}</td>"
+            f"<td>{html.escape(value)}</td></tr>"
+            for label, value in rows
+        )
+        st.html(f"<table class='order-summary'>{cells}</table>{SUMMARY_STYLE}")
+    if d.customer_note:
+        st.info(f"Customer note: {d.customer_note}", icon=":material/sticky_note_2:")
+
+
+SUMMARY_STYLE = """<style>
+.order-summary { border-collapse: collapse; min-width: 14rem; }
+.order-summary td { padding: 0.15rem 0; border: none; }
+.order-summary td:last-child { text-align: right; padding-left: 2rem; }
+.order-summary tr.total td { font-weight: 700; border-top: 1px solid rgba(49, 51, 63, 0.2); }
+</style>"""
+
+
+def _items(d: OrderDetails) -> None:
+    frame = pd.DataFrame(
+        {
+            "Product": [i.name for i in d.items],
+            "SKU": [i.sku for i in d.items],
+            "Quantity": [i.quantity for i in d.items],
+            "Unit price": [money(i.unit_price_cents, d.currency) for i in d.items],
+            "Line total": [money(i.subtotal_cents, d.currency) for i in d.items],
+        }
+    )
+    right = st.column_config.TextColumn(alignment="right")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="orders.details.items",
+        width="stretch",
+        column_config={"Unit price": right, "Line total": right},
+    )
+
+
+EVENT_TEXT = {
+    "created": "Order placed",
+    "status": "Status",
+    "payment": "Payment",
+    "edited": "Order edited",
+    "note": "Note",
+}
+
+
+def _event_line(kind: str, before: str | None, after: str | None, detail: str) -> str:
+    label = EVENT_TEXT.get(kind, kind.replace("_", " ").capitalize())
+    if kind in ("status", "payment") and after:
+        text = f"{label}: {_pretty(before)} → {_pretty(after)}"
+    else:
+        text = label
+    if kind == "edited" and detail:
+        try:
+            changed = json.loads(detail)
+            detail = "; ".join(f"{k}: {v['from']} → {v['to']}" for k, v in changed.items())
+        except (ValueError, TypeError, KeyError):
+            pass
+    return f"{text} — {detail}" if detail and kind != "created" else text
+
+
+def _pretty(value: str | None) -> str:
+    return (value or "—").replace("_", " ").title()
+
+
+def _history(d: OrderDetails, zone: ZoneInfo) -> None:
+    timeline, messages = st.columns(2)
+    with timeline:
+        st.markdown("**Timeline**")
+        for event in reversed(d.events):
+            line = _event_line(event.kind, event.from_value, event.to_value, event.detail)
+            st.markdown(f"{line}  \n:gray[{when(event.created_at, zone)} · {event.actor}]")
+    with messages:
+        st.markdown("**Notifications**")
+        if not d.notifications:
+            st.caption("No messages for this order yet.")
+        for n in reversed(d.notifications):
+            target = f"{n.channel} to {n.recipient}" if n.channel else "no channel"
+            problem = f" — {n.last_error}" if n.last_error and n.status != "sent" else ""
+            st.markdown(
+                f"{n.template.replace('_', ' ').capitalize()} · **{n.status}**{problem}  \n"
+                f":gray[{target} · {when(n.created_at, zone)}]"
+            )
+
+
+def _note(db: Database, d: OrderDetails, actor: str) -> None:
+    key = "orders.note"
+    with st.form(key, clear_on_submit=True, border=False):
+        st.text_input("Add a note to the timeline", key=f"{key}.text", max_chars=2000)
+        st.form_submit_button(
+            "Add Note",
+            on_click=lambda: perform(
+                d.number,
+                "note added",
+                lambda: orders.add_note(
+                    db, order_id=d.id, actor=actor, text=st.session_state.get(f"{key}.text", "")
+                ),
+            ),
+        )
