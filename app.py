@@ -1,13 +1,45 @@
 """Product Orders: `streamlit run app.py` serves the dashboard and its JSON routes."""
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import streamlit as st
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+import config
+from api import webhooks
+from services.delivery import BackgroundDelivery
 
 
 async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-app = st.App("dashboard.py", routes=[Route("/healthz", healthz)])
+def show_app_log() -> None:
+    # Delivery runs in the background: its log lines are how an operator sees it work.
+    logger = logging.getLogger("product_orders")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """Notifications go out while the server runs: after each commit, and by a dispatcher."""
+    show_app_log()
+    delivery = await asyncio.to_thread(BackgroundDelivery(config.database_url()).start)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(delivery.stop)
+
+
+app = st.App(
+    "dashboard.py", routes=[Route("/healthz", healthz), *webhooks.ROUTES], lifespan=lifespan
+)

@@ -10,6 +10,9 @@ navigation = st.navigation(
             st.Page(
                 "pages/orders.py", title="Orders", icon=":material/receipt_long:", default=True
             ),
+            st.Page(
+                "pages/notifications.py", title="Notifications", icon=":material/notifications:"
+            ),
         ],
     }
 )

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from db.models import Channel, Contact, Notification, NotificationStatus, Order, OrderEvent
 from services.settings import BusinessSettings
 from services.templates import OrderFacts, render
 from services.unit_of_work import UnitOfWork
+
+SYSTEM = "system"  # the actor of what the delivery machinery records on an order
+TEMPLATE_LABELS = {
+    "received": "order received",
+    "confirmed": "order confirmed",
+    "back_in_progress": "back in progress",
+    "shipped": "shipped",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "payment_failed": "payment failed",
+    "refunded": "refunded",
+}
 
 
 def choose_channel(contact: Contact | None, order: Order) -> tuple[Channel | None, str]:
@@ -51,7 +65,7 @@ def enqueue(
         return None
     contact = uow.session.get(Contact, order.contact_id)
     channel, recipient = choose_channel(contact, order)
-    message = render(template, facts, settings.business_name)
+    message = render(template, facts, settings.business_name, reply_to=settings.reply_to_email)
     row = Notification(
         order_id=order.id,
         event_id=event.id,
@@ -71,4 +85,20 @@ def enqueue(
     uow.flush()
     if channel:
         uow.notification_ids.append(row.id)
+    else:
+        note_on_order(
+            uow.session,
+            order_id=order.id,
+            detail=f"The “{label(template)}” message could not be sent: the customer has "
+            "no e-mail address or usable phone number.",
+        )
     return row
+
+
+def label(template: str) -> str:
+    return TEMPLATE_LABELS.get(template, template)
+
+
+def note_on_order(session: Session, *, order_id: int, detail: str, actor: str = SYSTEM) -> None:
+    """A timeline entry about a notification, so problems show on the order itself."""
+    session.add(OrderEvent(order_id=order_id, kind="notification", actor=actor, detail=detail))

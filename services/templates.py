@@ -57,23 +57,31 @@ _WORDING = {
 }
 
 
-def render(template: str, facts: OrderFacts, business_name: str) -> Rendered:
+def render(template: str, facts: OrderFacts, business_name: str, *, reply_to: str = "") -> Rendered:
+    """The e-mail and SMS for one event, signed with the business name from settings."""
     subject_pattern, lead_pattern = _WORDING[template]
     plain = _fill(lead_pattern, facts, escape_html=False)
     rich = _fill(lead_pattern, facts, escape_html=True)
     subject = subject_pattern.format(number=facts.number)
     total = format_money(facts.total_cents, facts.currency)
+    questions = f"\n\nQuestions? Write to {reply_to}." if reply_to else ""
     text = (
         f"Hi {facts.first_name}, {plain}\n\n"
-        f"Items: {facts.items_summary}\nTotal: {total}\n\n— {business_name}"
+        f"Items: {facts.items_summary}\nTotal: {total}{questions}\n\n— {business_name}"
     )
     html = (
         f"<p>Hi {escape(facts.first_name)}, {rich}</p>"
         f"<p>Items: {escape(facts.items_summary)}<br>Total: {escape(total)}</p>"
-        f"<p>— {escape(business_name)}</p>"
+        + (_html_questions(reply_to) if reply_to else "")
+        + f"<p>— {escape(business_name)}</p>"
     )
     sms = _shorten(f"{business_name}: Hi {facts.first_name}, {plain}")
     return Rendered(subject, text, html, sms)
+
+
+def _html_questions(reply_to: str) -> str:
+    address = escape(reply_to)
+    return f'<p>Questions? Write to <a href="mailto:{address}">{address}</a>.</p>'
 
 
 def _fill(pattern: str, facts: OrderFacts, *, escape_html: bool) -> str:

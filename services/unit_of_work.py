@@ -24,6 +24,11 @@ def on_notifications_committed(callback: Callable[[list[int]], None]) -> None:
         _after_commit.append(callback)
 
 
+def off_notifications_committed(callback: Callable[[list[int]], None]) -> None:
+    if callback in _after_commit:
+        _after_commit.remove(callback)
+
+
 def clear_commit_callbacks() -> None:
     _after_commit.clear()
 

@@ -32,6 +32,15 @@ VALID_ORDER: dict[str, Any] = {
     },
 }
 
+# A customer who prefers text messages (and has a phone to receive them).
+SMS_CUSTOMER = {
+    "first_name": "Grace",
+    "last_name": "Hopper",
+    "email": "grace@example.com",
+    "phone": "+14155552671",
+    "preferred_channel": "sms",
+}
+
 
 def add_catalogue(db: Database) -> dict[str, int]:
     with db.writing() as session:

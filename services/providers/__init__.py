@@ -61,11 +61,22 @@ def _secret(get_secret: GetSecret, name: str) -> str | None:
     return (value.strip() or None) if value else None
 
 
+def is_configured(get_secret: GetSecret, channel: str) -> bool:
+    """Whether `channel` has the credentials to really send (else it runs in dry-run)."""
+    names: list[tuple[str, ...]]
+    if channel == "email":
+        names = [("SENDGRID_API_KEY",), ("SENDGRID_FROM_EMAIL",)]
+    else:
+        sender = ("TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID")
+        names = [("TWILIO_ACCOUNT_SID",), ("TWILIO_AUTH_TOKEN",), sender]
+    return all(any(_secret(get_secret, name) for name in either) for either in names)
+
+
 def _build_email(get_secret: GetSecret, timeout: float) -> Provider:
-    api_key = _secret(get_secret, "SENDGRID_API_KEY")
-    from_email = _secret(get_secret, "SENDGRID_FROM_EMAIL")
-    if not (api_key and from_email):
+    if not is_configured(get_secret, "email"):
         return _dry_run("email", "SENDGRID_API_KEY / SENDGRID_FROM_EMAIL not set")
+    api_key = _secret(get_secret, "SENDGRID_API_KEY") or ""
+    from_email = _secret(get_secret, "SENDGRID_FROM_EMAIL") or ""
     # Imported lazily so the interface (and dry-run mode) works without the SDK installed.
     from .sendgrid_email import SendGridEmailProvider
 
@@ -78,11 +89,7 @@ def _build_email(get_secret: GetSecret, timeout: float) -> Provider:
 
 
 def _build_sms(get_secret: GetSecret, timeout: float) -> Provider:
-    account_sid = _secret(get_secret, "TWILIO_ACCOUNT_SID")
-    auth_token = _secret(get_secret, "TWILIO_AUTH_TOKEN")
-    from_number = _secret(get_secret, "TWILIO_FROM_NUMBER")
-    service_sid = _secret(get_secret, "TWILIO_MESSAGING_SERVICE_SID")
-    if not (account_sid and auth_token and (from_number or service_sid)):
+    if not is_configured(get_secret, "sms"):
         return _dry_run(
             "sms",
             "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN / TWILIO_FROM_NUMBER"
@@ -90,6 +97,10 @@ def _build_sms(get_secret: GetSecret, timeout: float) -> Provider:
         )
     from .twilio_sms import TwilioSmsProvider
 
+    account_sid = _secret(get_secret, "TWILIO_ACCOUNT_SID") or ""
+    auth_token = _secret(get_secret, "TWILIO_AUTH_TOKEN") or ""
+    from_number = _secret(get_secret, "TWILIO_FROM_NUMBER")
+    service_sid = _secret(get_secret, "TWILIO_MESSAGING_SERVICE_SID")
     return TwilioSmsProvider(
         account_sid=account_sid,
         auth_token=auth_token,

@@ -6,6 +6,7 @@ import urllib.error
 
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
+from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.mail import CustomArg, From, Mail, ReplyTo, To
 from sendgrid.helpers.mail.exceptions import SendGridException
 
@@ -110,3 +111,23 @@ def _error_text(exc: SendGridHTTPError) -> str:
     except (ValueError, AttributeError, IndexError, TypeError):
         message = None
     return message or body.strip() or f"HTTP {exc.status_code} {exc.reason}"
+
+
+def verify_event_signature(public_key: str, payload: bytes, signature: str, timestamp: str) -> bool:
+    """True when SendGrid's Event Webhook signed `timestamp + payload` with this key.
+
+    `public_key` is the verification key from SendGrid's Mail Settings: base64 DER, with or
+    without the PEM armour lines.
+    """
+    if not (public_key and signature and timestamp):
+        return False
+    try:
+        verifier = EventWebhook(_bare_key(public_key))
+        return bool(verifier.verify_signature(payload.decode("utf-8"), signature, timestamp))
+    except Exception:  # noqa: BLE001 - a malformed key, signature or body is simply not valid
+        return False
+
+
+def _bare_key(key: str) -> str:
+    lines = [line.strip() for line in key.strip().splitlines()]
+    return "".join(line for line in lines if line and not line.startswith("-----"))

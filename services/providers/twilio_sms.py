@@ -8,6 +8,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
 
@@ -192,3 +193,12 @@ def _with_ref(callback_url: str, reference: str) -> str:
     parts = urlsplit(callback_url)
     query = [*parse_qsl(parts.query, keep_blank_values=True), ("ref", reference)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def verify_request_signature(
+    auth_token: str, url: str, params: dict[str, str], signature: str
+) -> bool:
+    """True when `X-Twilio-Signature` matches this URL and form, signed with the auth token."""
+    if not (auth_token and signature):
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))

@@ -65,6 +65,7 @@ class FakeProviderServer:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._answers: list[tuple[RecordedRequest, int]] = []
         self._scripts: dict[str, list[ScriptedResponse]] = {}
         # Set on stop() so handlers sleeping in hang_seconds wake up instead of outliving the test.
         self._stopping = threading.Event()
@@ -83,6 +84,12 @@ class FakeProviderServer:
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
+
+    @property
+    def answered(self) -> list[tuple[RecordedRequest, int]]:
+        """Each request with the status it was answered with (0 for a dropped connection)."""
+        with self._lock:
+            return list(self._answers)
 
     def script(self, path_prefix: str, responses: Iterable[ScriptedResponse]) -> None:
         with self._lock:
@@ -122,6 +129,10 @@ class FakeProviderServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
+
+    def _record_answer(self, request: RecordedRequest, status: int) -> None:
+        with self._lock:
+            self._answers.append((request, status))
 
     def _hang(self) -> None:
         if self.hang_seconds > 0:
@@ -174,9 +185,11 @@ def _make_handler(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             server._hang()
             response = server._respond(request)
             if response == DROP:
+                server._record_answer(request, 0)
                 self.close_connection = True
                 return
             assert not isinstance(response, str)
+            server._record_answer(request, response[0])
             self._write(*response)
 
         def _read_request(self) -> RecordedRequest:

@@ -41,13 +41,7 @@ EMAIL = Message(
 SMS = Message(channel="sms", to="+15558675310", subject="", text="Order #1042 shipped")
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_for_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Both urllib (SendGrid) and requests (Twilio) honour proxy env vars; keep tests local.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+pytestmark = pytest.mark.usefixtures("no_proxy")  # see tests/conftest.py
 
 
 @pytest.fixture

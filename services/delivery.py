@@ -1,0 +1,139 @@
+"""Delivery inside the server: send right after commit, and keep a dispatcher loop running.
+
+The after-commit path only puts ids on a queue, so a page action never waits for a provider;
+worker threads claim exactly those rows with the dispatcher's lease (so they can never send
+a row the loop is sending) using short provider timeouts. Whatever they miss — a provider
+outage, a crash, a row written by another process — the loop picks up.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Self
+
+from sqlalchemy.exc import DBAPIError
+
+from db.database import Database
+from db.migrate import SchemaOutOfDate, ensure_schema
+from services.dispatch import Dispatcher, configured_providers
+from services.unit_of_work import off_notifications_committed, on_notifications_committed
+
+log = logging.getLogger("product_orders.dispatch")
+
+IMMEDIATE_TIMEOUT = 3.0  # seconds per provider request on the after-commit path
+POLL_SECONDS = 5.0
+
+
+class ImmediateDelivery:
+    """The `on_notifications_committed` callback: hands ids to worker threads, never blocks."""
+
+    def __init__(self, dispatcher: Dispatcher, *, workers: int = 2) -> None:
+        self.dispatcher = dispatcher
+        self._queue: queue.Queue[list[int] | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"notify-now-{n}", daemon=True)
+            for n in range(workers)
+        ]
+
+    def __call__(self, ids: list[int]) -> None:
+        self._queue.put(list(ids))
+
+    def start(self) -> Self:
+        for thread in self._threads:
+            thread.start()
+        on_notifications_committed(self)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        off_notifications_committed(self)
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """True once every handed-over id has been dealt with (for tests and shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+    def _work(self) -> None:
+        while True:
+            ids = self._queue.get()
+            try:
+                if ids is None:
+                    return
+                self.dispatcher.deliver_ids(ids)
+            except Exception:  # the loop retries whatever this missed
+                log.exception("immediate delivery of %s failed; the dispatcher will retry", ids)
+            finally:
+                self._queue.task_done()
+
+
+class DispatcherLoop:
+    """`Dispatcher.run_forever` on a thread, stopped by `stop()`."""
+
+    def __init__(self, dispatcher: Dispatcher, *, interval: float = POLL_SECONDS) -> None:
+        self.dispatcher = dispatcher
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=dispatcher.run_forever,
+            args=(self._stop,),
+            kwargs={"interval": interval},
+            name="notify-dispatcher",
+            daemon=True,
+        )
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+
+class BackgroundDelivery:
+    """Both halves together, as the server's lifespan starts and stops them."""
+
+    def __init__(self, database_url: str, *, interval: float = POLL_SECONDS) -> None:
+        self.db = Database(database_url)
+        self.immediate = ImmediateDelivery(
+            Dispatcher(self.db, configured_providers(timeout=IMMEDIATE_TIMEOUT))
+        )
+        self.loop = DispatcherLoop(Dispatcher(self.db, configured_providers()), interval=interval)
+
+    def start(self) -> Self:
+        _prepare_schema(self.db)
+        self.immediate.start()
+        self.loop.start()
+        log.info("notification delivery started (%s)", self.db.describe())
+        return self
+
+    def stop(self) -> None:
+        self.immediate.stop()
+        self.loop.stop()
+        self.db.dispose()
+        log.info("notification delivery stopped")
+
+
+def _prepare_schema(db: Database) -> None:
+    # Migrating the embedded SQLite here, before the first page, means no page load races
+    # the dispatcher's first query. On PostgreSQL the loop just logs until it is migrated.
+    try:
+        ensure_schema(db)
+    except (SchemaOutOfDate, DBAPIError) as exc:
+        log.warning("notifications wait for the database: %s", exc)

@@ -1,0 +1,347 @@
+"""Delivers the outbox: claim due rows with a lease, send each once, record what happened.
+
+Claiming is a compare-and-swap UPDATE (queued and due, or sending with an expired lease →
+sending, attempts + 1); on PostgreSQL the batch is picked with `FOR UPDATE SKIP LOCKED` so
+several dispatchers share the work without waiting on each other. `attempts` doubles as
+the claim's fencing token: only the claim that holds the current (id, attempts) may record
+the outcome, so a dispatcher that lost its lease can never overwrite a newer attempt.
+
+    python -m services.dispatch --once     # process what is due, then exit (for cron)
+    python -m services.dispatch            # keep polling until interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+import config
+from db.database import Database
+from db.models import Channel, Contact, Notification, NotificationStatus, utc_now
+from services.outbox import label, note_on_order
+from services.providers import Message, Provider, Receipt, build_providers
+from services.settings import BusinessSettings, load_settings
+
+log = logging.getLogger("product_orders.dispatch")
+
+N = Notification
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_LEASE_SECONDS = 300.0  # well above batch size × provider timeout
+DISPATCH_TIMEOUT = 10.0  # seconds per provider request in the dispatcher
+CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS"}
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; a provider's Retry-After is a floor, not a hint."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+    longest_retry_after: float = 86_400.0
+
+    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
+        backoff = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        jittered = backoff * (0.5 + rng.random() / 2)
+        if retry_after is None:
+            return jittered
+        return max(jittered, min(retry_after, self.longest_retry_after))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this dispatcher holds the lease on, with what it needs to send it."""
+
+    id: int
+    attempts: int
+    order_id: int
+    contact_id: int | None
+    template: str
+    channel: Channel
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    dedupe_key: str
+
+
+CLAIMED_COLUMNS = (
+    N.id,
+    N.attempts,
+    N.order_id,
+    N.contact_id,
+    N.template,
+    N.channel,
+    N.recipient,
+    N.subject,
+    N.body_text,
+    N.body_html,
+    N.dedupe_key,
+)
+
+
+def due(now: datetime) -> Any:
+    return or_(
+        and_(
+            N.status == NotificationStatus.QUEUED,
+            or_(N.next_attempt_at.is_(None), N.next_attempt_at <= now),
+        ),
+        and_(N.status == NotificationStatus.SENDING, N.lease_until < now),
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        providers: dict[str, Provider],
+        *,
+        policy: RetryPolicy | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        batch_size: int = 10,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.providers = providers
+        self.policy = policy or RetryPolicy(max_attempts=max_attempts_setting())
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._sender = BusinessSettings()
+
+    # ---- claiming ----
+
+    def claim(self, *, ids: Iterable[int] | None = None, limit: int | None = None) -> list[Claimed]:
+        """Take the lease on up to `limit` due rows (only `ids`, when given)."""
+        now = self.clock()
+        with self.db.writing() as session:
+            pick = (
+                select(N.id)
+                .where(due(now))
+                .order_by(N.next_attempt_at, N.id)
+                .limit(limit or self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            if ids is not None:
+                pick = pick.where(N.id.in_(list(ids)))
+            chosen = list(session.scalars(pick))
+            if not chosen:
+                return []
+            claimed = session.execute(
+                update(N)
+                .where(N.id.in_(chosen), due(now))
+                .values(
+                    status=NotificationStatus.SENDING,
+                    lease_until=now + self.lease,
+                    attempts=N.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(*CLAIMED_COLUMNS)
+                .execution_options(synchronize_session=False)
+            ).all()
+            self._sender = load_settings(session)
+            session.commit()
+        return [Claimed(**row._asdict()) for row in sorted(claimed, key=lambda r: r.id)]
+
+    # ---- sending and recording ----
+
+    def deliver(self, row: Claimed) -> str:
+        """Send one claimed row and record the outcome; returns the outcome's name."""
+        try:
+            receipt = self.providers[row.channel.value].send(self._message(row))
+        except Exception as exc:  # a provider bug must not leave the row leased forever
+            log.exception("provider raised while sending notification %s", row.id)
+            receipt = Receipt("retry", error=type(exc).__name__, error_code="unexpected")
+        return self.record(row, receipt)
+
+    def _message(self, row: Claimed) -> Message:
+        return Message(
+            channel=row.channel.value,  # type: ignore[arg-type]
+            to=row.recipient,
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            reply_to=self._sender.reply_to_email,
+            sender_name=self._sender.sender_name or self._sender.business_name,
+            reference=row.dedupe_key,
+        )
+
+    def record(self, row: Claimed, receipt: Receipt) -> str:
+        now = self.clock()
+        outcome, values = self._result(row, receipt, now)
+        with self.db.writing() as session:
+            finished = session.execute(
+                update(N)
+                .where(
+                    N.id == row.id,
+                    N.status == NotificationStatus.SENDING,
+                    N.attempts == row.attempts,
+                )
+                .values(lease_until=None, updated_at=now, **values)
+                .returning(N.id)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if finished is None:
+                # Our lease was taken over (or a delivery receipt got here first).
+                log.warning("notification %s changed while sending; outcome dropped", row.id)
+                return "lost"
+            self._note(session, row, receipt, outcome)
+            session.commit()
+        return outcome
+
+    def _result(self, row: Claimed, receipt: Receipt, now: datetime) -> tuple[str, dict[str, Any]]:
+        error = _error_text(receipt)
+        if receipt.outcome == "sent":
+            return "sent", {
+                "status": NotificationStatus.SENT,
+                "provider_id": receipt.provider_id or None,
+                "sent_at": now,
+                "last_error": None,
+            }
+        if receipt.outcome == "retry" and row.attempts >= self.policy.max_attempts:
+            return "dead", {"status": NotificationStatus.DEAD, "last_error": error}
+        if receipt.outcome == "retry":
+            wait = self.policy.delay(row.attempts, receipt.retry_after_seconds, self.rng)
+            return "retry", {
+                "status": NotificationStatus.QUEUED,
+                "next_attempt_at": now + timedelta(seconds=wait),
+                "last_error": error,
+            }
+        status = NotificationStatus(receipt.outcome)  # failed or uncertain
+        return receipt.outcome, {"status": status, "last_error": error}
+
+    def _note(self, session: Session, row: Claimed, receipt: Receipt, outcome: str) -> None:
+        what = f"The “{label(row.template)}” {CHANNEL_NAMES[row.channel.value]} to {row.recipient}"
+        error = _error_text(receipt)
+        if outcome == "failed":
+            detail = f"{what} was refused by the provider: {error}. It will not be retried."
+        elif outcome == "dead":
+            detail = f"{what} gave up after {row.attempts} attempts: {error}."
+        elif outcome == "uncertain":
+            detail = (
+                f"{what} may or may not have been sent ({error}). It is not resent "
+                "automatically; check with the customer and resend if needed."
+            )
+        else:
+            return
+        note_on_order(session, order_id=row.order_id, detail=detail)
+        if receipt.opted_out and row.contact_id is not None:
+            opt_out(session, contact_id=row.contact_id, order_id=row.order_id)
+
+    # ---- loops ----
+
+    def deliver_ids(self, ids: Iterable[int]) -> Counter[str]:
+        """Send exactly these rows if they are still due (the immediate, after-commit path)."""
+        wanted = list(ids)
+        done: Counter[str] = Counter()
+        if not wanted:
+            return done
+        for row in self.claim(ids=wanted, limit=len(wanted)):
+            done[self.deliver(row)] += 1
+        return done
+
+    def run_once(self) -> Counter[str]:
+        """Send batches until nothing is due; returns how many of each outcome."""
+        done: Counter[str] = Counter()
+        while batch := self.claim():
+            for row in batch:
+                done[self.deliver(row)] += 1
+        return done
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 5.0) -> None:
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+                if done:
+                    log.info("dispatched: %s", summary(done))
+            except Exception:  # the loop must outlive a database blip
+                log.exception("dispatch round failed; trying again in %.0f s", interval)
+            stop.wait(interval)
+
+
+def opt_out(session: Session, *, contact_id: int, order_id: int) -> None:
+    """The customer replied STOP: never text them again (their next messages go by e-mail)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.sms_opt_out:
+        return
+    contact.sms_opt_out = True
+    note_on_order(
+        session,
+        order_id=order_id,
+        detail=f"{contact.customer_code} opted out of SMS (replied STOP); "
+        "later messages go by e-mail.",
+    )
+
+
+def _error_text(receipt: Receipt) -> str:
+    code = f" ({receipt.error_code})" if receipt.error_code else ""
+    return f"{receipt.error or 'error'}{code}"
+
+
+def summary(done: Counter[str]) -> str:
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "nothing"
+
+
+# ---- configuration --------------------------------------------------------------------------
+
+
+def notification_secret(name: str) -> str | None:
+    return config.secret(name, "notifications")
+
+
+def max_attempts_setting() -> int:
+    raw = notification_secret("NOTIFY_MAX_ATTEMPTS")
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
+    except ValueError:
+        value = 0
+    if value < 1:
+        log.warning("NOTIFY_MAX_ATTEMPTS=%r is not a positive number; using 8", raw)
+        return DEFAULT_MAX_ATTEMPTS
+    return value
+
+
+def configured_providers(*, timeout: float = DISPATCH_TIMEOUT) -> dict[str, Provider]:
+    """SendGrid / Twilio from env or `[notifications]` secrets; dry-run where none is set."""
+    return build_providers(notification_secret, timeout=timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.dispatch", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="process due rows, then exit")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    parser.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from db.migrate import ensure_schema
+
+    db = Database(config.normalise_database_url(args.database_url or config.database_url()))
+    ensure_schema(db)
+    dispatcher = Dispatcher(db, configured_providers())
+    if args.once:
+        print(f"dispatched: {summary(dispatcher.run_once())}")
+        return 0
+    stop = threading.Event()
+    try:
+        dispatcher.run_forever(stop, interval=args.interval)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
