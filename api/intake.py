@@ -116,7 +116,7 @@ def _too_large() -> Problem:
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body, parse_constant=_no_constants)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise Problem(
             400,
             "malformed-json",

@@ -223,7 +223,12 @@ def test_a_body_over_64_kib_is_refused_with_413(api, chunked):
     assert api.counts() == before
 
 
-@pytest.mark.parametrize("raw", [b"customer=Ada", b"", b'{"items": [', b"\xff\xfe{", b"NaN"])
+NOT_JSON = [b"customer=Ada", b"", b'{"items": [', b"\xff\xfe{", b"NaN", b"[" * 60_000]
+
+
+@pytest.mark.parametrize(
+    "raw", NOT_JSON, ids=["form", "empty", "cut off", "bad bytes", "NaN", "deep"]
+)
 def test_a_body_that_is_not_json_is_refused_with_400(api, raw):
     before = api.counts()
     reply = api.client.call("POST", "/api/v1/orders", raw=raw, key=new_key())
