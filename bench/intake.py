@@ -1,10 +1,13 @@
 """Order-intake throughput: `python -m bench.intake --database-url postgresql://…`.
 
-Places orders three ways against the same database and prints orders per second:
-the intake service called in process (the floor: no HTTP at all), then one HTTP client
+Places orders against the same database and prints orders per second: the intake service
+called in process (the floor: no HTTP at all) by one thread and by 8, then one HTTP client
 sending one request after another, then 8 clients at once, each on its own keep-alive
-connection to `streamlit run app.py`. Every order has a fresh Idempotency-Key, a random
-returning-or-new customer and one to three catalogue lines, as the assistant sends them.
+connection to `streamlit run app.py`. A row for `create_order` alone shows what the
+idempotency record costs. Every order has a fresh Idempotency-Key, a random returning or
+new customer and one to three catalogue lines, as the assistant sends them. CPU per order
+is the app process's own (PostgreSQL's is not counted): on a busy machine it is the
+steadier figure.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from sqlalchemy import select
 import config
 from db.database import Database
 from db.migrate import upgrade
-from db.models import Product
+from db.models import Product, Source
 from db.seed import seed_catalogue
-from services import intake
+from services import intake, orders
 
 TOKEN = "bench-token"
 SCOPE = intake.client_scope(TOKEN)
@@ -53,13 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     def place(_state: dict[str, Any]) -> None:
         intake.place_order(db, scope=SCOPE, key=uuid.uuid4().hex, payload=bodies.next())
 
+    def create(_state: dict[str, Any]) -> None:
+        orders.create_order(db, order=bodies.next(), actor="bench", source=Source.ASSISTANT)
+
     _measure(20, 1, place, time.process_time)  # warm up
     floor = _measure(args.orders, 1, place, time.process_time)
     floor_threads = _measure(args.orders, args.clients, place, time.process_time)
+    bare = _measure(args.orders, 1, create, time.process_time)
     db.dispose()
     sequential, concurrent = _over_http(url, args.orders, args.clients, bodies)
     _report(
         [
+            ("create_order alone, no idempotency", bare),
             ("in process, sequential (floor)", floor),
             (f"in process, {args.clients} threads", floor_threads),
             ("HTTP, 1 client, sequential", sequential),
