@@ -6,17 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import streamlit as st
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import config
-from api import webhooks
+from api import health, intake, webhooks
 from services.delivery import BackgroundDelivery
-
-
-async def healthz(_request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
 
 
 def show_app_log() -> None:
@@ -41,5 +35,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 
 
 app = st.App(
-    "dashboard.py", routes=[Route("/healthz", healthz), *webhooks.ROUTES], lifespan=lifespan
+    "dashboard.py",
+    routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES],
+    lifespan=lifespan,
 )

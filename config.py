@@ -45,6 +45,11 @@ def secret_value(name: str, section: str | None = None) -> Any:
     return _secrets().get(name)
 
 
+def secret_entry(section: str, name: str) -> Any:
+    """`[section] name` from the secrets files only, never from the environment."""
+    return _nested(section, name)
+
+
 def secret(name: str, section: str | None = None) -> str | None:
     value = secret_value(name, section)
     return None if value is None else str(value)

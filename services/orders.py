@@ -7,6 +7,7 @@ event (with its actor) → enqueue the customer's notification → commit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,8 +61,13 @@ def create_order(
     order: OrderIn | dict[str, Any],
     actor: str,
     source: Source = Source.MANUAL,
+    before_commit: Callable[[Session, Order], None] | None = None,
 ) -> Change:
-    """Store a new Pending order, priced from the catalogue (never from the request)."""
+    """Store a new Pending order, priced from the catalogue (never from the request).
+
+    `before_commit` writes alongside the order in its transaction (the API's idempotency
+    record), so the two commit together or not at all.
+    """
     with UnitOfWork(db) as uow:
         settings = load_settings(uow.session)
         data = _parsed(order, settings)
@@ -83,6 +89,8 @@ def create_order(
         uow.flush()
         event = _record(uow, row, "created", None, OrderStatus.PENDING, actor, _created_detail(row))
         notified = _notify(uow, row, event, "received", settings)
+        if before_commit is not None:
+            before_commit(uow.session, row)
         uow.commit()
         return _change(row, notified)
 

@@ -1,0 +1,1 @@
+"""Benchmarks (not timed tests): each prints its figures beside a floor measured in the same run."""

@@ -1,0 +1,214 @@
+"""Order-intake throughput: `python -m bench.intake --database-url postgresql://…`.
+
+Places orders against the same database and prints orders per second: the intake service
+called in process (the floor: no HTTP at all) by one thread and by 8, then one HTTP client
+sending one request after another, then 8 clients at once, each on its own keep-alive
+connection to `streamlit run app.py`. A row for `create_order` alone shows what the
+idempotency record costs. Every order has a fresh Idempotency-Key, a random returning or
+new customer and one to three catalogue lines, as the assistant sends them. CPU per order
+is the app process's own (PostgreSQL's is not counted): on a busy machine it is the
+steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+import config
+from db.database import Database
+from db.migrate import upgrade
+from db.models import Product, Source
+from db.seed import seed_catalogue
+from services import intake, orders
+
+TOKEN = "bench-token"
+SCOPE = intake.client_scope(TOKEN)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure order-intake throughput.")
+    parser.add_argument("--database-url", default=None, help="default: DATABASE_URL or SQLite")
+    parser.add_argument("--orders", type=int, default=800, help="orders per measurement")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    args = parser.parse_args(argv)
+    url = config.normalise_database_url(args.database_url or config.database_url())
+    db = Database(url)
+    upgrade(db)
+    skus = _catalogue(db)
+    bodies = _Bodies(skus, seed=11)
+    print(f"database: {db.describe()}  orders per run: {args.orders}  CPUs: {os.cpu_count()}")
+
+    def place(_state: dict[str, Any]) -> None:
+        intake.place_order(db, scope=SCOPE, key=uuid.uuid4().hex, payload=bodies.next())
+
+    def create(_state: dict[str, Any]) -> None:
+        orders.create_order(db, order=bodies.next(), actor="bench", source=Source.ASSISTANT)
+
+    _measure(20, 1, place, time.process_time)  # warm up
+    floor = _measure(args.orders, 1, place, time.process_time)
+    floor_threads = _measure(args.orders, args.clients, place, time.process_time)
+    bare = _measure(args.orders, 1, create, time.process_time)
+    db.dispose()
+    sequential, concurrent = _over_http(url, args.orders, args.clients, bodies)
+    _report(
+        [
+            ("create_order alone, no idempotency", bare),
+            ("in process, sequential (floor)", floor),
+            (f"in process, {args.clients} threads", floor_threads),
+            ("HTTP, 1 client, sequential", sequential),
+            (f"HTTP, {args.clients} concurrent clients", concurrent),
+        ],
+        floor,
+    )
+    print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+def _catalogue(db: Database) -> list[str]:
+    with db.writing() as session:
+        seed_catalogue(session)
+        session.commit()
+        return list(session.scalars(select(Product.sku).where(Product.active.is_(True))))
+
+
+class _Bodies:
+    """Order bodies as the assistant sends them; thread-safe."""
+
+    def __init__(self, skus: list[str], seed: int) -> None:
+        self._skus = skus
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def next(self) -> dict[str, Any]:
+        with self._lock:
+            customer = self._random.randrange(5000)
+            lines = self._random.sample(self._skus, self._random.randint(1, 3))
+            quantities = [self._random.randint(1, 4) for _ in lines]
+        return {
+            "customer": {
+                "first_name": "Bench",
+                "last_name": f"Customer {customer}",
+                "email": f"bench-{customer}@example.com",
+                "phone": f"+1415555{customer % 10000:04d}",
+            },
+            "items": [{"sku": s, "quantity": q} for s, q in zip(lines, quantities, strict=True)],
+            "shipping": {"street": "1 Main St", "city": "Springfield", "state": "IL",
+                         "zip": "62701"},
+            "conversation_ref": f"bench-{uuid.uuid4().hex[:12]}",
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Result:
+    orders_per_second: float
+    cpu_ms_per_order: float  # in the process doing the work (not PostgreSQL's)
+
+
+def _measure(
+    orders: int, workers: int, place: Callable[[Any], Any], cpu: Callable[[], float]
+) -> Result:
+    """`workers` threads share `orders` calls of place(per-thread state)."""
+    share = [orders // workers + (1 if i < orders % workers else 0) for i in range(workers)]
+    barrier = threading.Barrier(workers + 1)
+    errors: list[BaseException] = []
+
+    def work(count: int) -> None:
+        state: dict[str, Any] = {}
+        barrier.wait()
+        try:
+            for _ in range(count):
+                place(state)
+        except BaseException as exc:  # reported after the run
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in share]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started, cpu_before = time.perf_counter(), cpu()
+    for thread in threads:
+        thread.join()
+    elapsed, cpu_used = time.perf_counter() - started, cpu() - cpu_before
+    if errors:
+        raise errors[0]
+    return Result(orders / elapsed, cpu_used / orders * 1000)
+
+
+def _over_http(url: str, orders: int, clients: int, bodies: _Bodies) -> tuple[Result, Result]:
+    # The e2e harness starts and stops the server exactly as the tests do.
+    from tests.e2e.conftest import start_server, stop_server
+
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_server(url, Path(folder) / "streamlit.log", {"INTAKE_API_TOKENS": TOKEN})
+        try:
+            where = urlsplit(server.url)
+
+            def post(state: dict[str, Any]) -> None:
+                if "connection" not in state:
+                    state["connection"] = http.client.HTTPConnection(
+                        where.hostname, where.port, timeout=30
+                    )
+                _post_order(state["connection"], bodies.next())
+
+            def server_cpu() -> float:
+                return _cpu_seconds(server.process.pid)
+
+            _measure(50, 1, post, server_cpu)  # warm up: imports, connections, the pool
+            return (
+                _measure(orders, 1, post, server_cpu),
+                _measure(orders, clients, post, server_cpu),
+            )
+        finally:
+            stop_server(server)
+
+
+def _post_order(connection: http.client.HTTPConnection, body: dict[str, Any]) -> None:
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "Idempotency-Key": uuid.uuid4().hex,
+        "Content-Type": "application/json",
+    }
+    connection.request("POST", "/api/v1/orders", body=json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    answer = response.read()
+    if response.status != 201:
+        raise RuntimeError(f"HTTP {response.status}: {answer[:300]!r}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc (Linux); 0 where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _report(results: list[tuple[str, Result]], floor: Result) -> None:
+    width = max(len(name) for name, _ in results)
+    print(f"{'':{width}}  orders/s  × floor  CPU ms/order (app process)")
+    for name, result in results:
+        rate = result.orders_per_second
+        print(
+            f"{name:{width}}  {rate:8.1f}  {rate / floor.orders_per_second:7.2f}"
+            f"  {result.cpu_ms_per_order:8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
