@@ -23,6 +23,7 @@ from services.queries import (
     orders_after,
     tab_counts,
 )
+from services.review import review_flags
 from services.samples import load_sample_data
 from ui import order_detail, order_form
 from ui.auth import current_actor
@@ -209,7 +210,7 @@ def take_selection(tab: Tab) -> None:
         st.session_state[SELECTED] = None
 
 
-def frame_of(page: OrderPage) -> Styler:
+def frame_of(page: OrderPage, flags: dict[int, list[str]]) -> Styler:
     rows = page.rows
     frame = pd.DataFrame(
         {
@@ -220,10 +221,15 @@ def frame_of(page: OrderPage) -> Styler:
             "Status": [r.status.label for r in rows],
             "Payment": [r.payment_status.label for r in rows],
             "Date": [when(r.created_at, zone) for r in rows],
-            "Actions": [" · ".join(a.label for a in r.actions) or "—" for r in rows],
+            "Actions": [actions_text(r.actions, flags.get(r.id, [])) for r in rows],
         }
     )
     return frame.style.map(status_style, subset=["Status"]).map(payment_style, subset=["Payment"])
+
+
+def actions_text(actions: list, flags: list[str]) -> str:
+    text = " · ".join(a.label for a in actions) or "—"
+    return f"⚑ {', '.join(flags)} · {text}" if flags else text
 
 
 def status_style(label: str) -> str:
@@ -291,8 +297,11 @@ def orders_table(tab: Tab) -> None:
     if not page.rows:
         st.info(_empty_text(tab, chosen), icon=":material/inbox:")
     else:
+        # Review help: on Pending, flag what a person should check in the assistant's orders.
+        from_assistant = [r.id for r in page.rows if r.source is Source.ASSISTANT]
+        flags = review_flags(db, from_assistant) if tab is Tab.PENDING else {}
         st.dataframe(
-            frame_of(page),
+            frame_of(page, flags),
             key=table_key(tab),
             on_select="rerun",
             selection_mode="single-row",

@@ -19,12 +19,14 @@ from domain.order import (
     EDITABLE,
     Action,
     OrderError,
+    OrderStatus,
     PaymentStatus,
     allowed_payment_targets,
 )
 from services import orders
 from services.orders import Change
 from services.queries import OrderDetails, order_details
+from services.review import review_flags
 from services.unit_of_work import StaleOrder
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, money, when
@@ -68,7 +70,12 @@ def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDeta
         st.warning("That order no longer exists.")
         return None
     with st.container(border=True, key="orders.details"):
-        _header(details, zone)
+        flags = (
+            review_flags(db, [details.id])[details.id]
+            if details.status is OrderStatus.PENDING
+            else []
+        )
+        _header(details, zone, flags)
         _actions(db, details, actor)
         _facts(details)
         _items(details)
@@ -81,7 +88,7 @@ def _close() -> None:
     st.session_state[SELECTED] = None
 
 
-def _header(d: OrderDetails, zone: ZoneInfo) -> None:
+def _header(d: OrderDetails, zone: ZoneInfo, flags: list[str]) -> None:
     title, close = st.columns([6, 1], vertical_alignment="center")
     with title:
         st.subheader(d.number, anchor=False)
@@ -93,6 +100,8 @@ def _header(d: OrderDetails, zone: ZoneInfo) -> None:
                 color="gray",
                 icon=":material/smart_toy:" if d.source.value == "assistant" else None,
             )
+            for flag in flags:
+                st.badge(flag.capitalize(), color="yellow", icon=":material/flag:")
         placed = f"Placed {when(d.created_at, zone, with_zone=True)}"
         if d.external_ref:
             placed += f" · conversation `{d.external_ref}`"

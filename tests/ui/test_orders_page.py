@@ -523,3 +523,19 @@ def test_editing_an_order_prefills_the_form_and_recomputes_the_totals(shop):
     details = order_details(shop, order_id=change.order_id)
     assert details.subtotal_cents == 6000 and details.total_cents == 6000 + 495 + 500
     assert details.events[-1].kind == "edited"
+
+
+# ---- review help on Pending ----
+
+
+def test_pending_orders_carry_review_flags_in_the_table_and_the_details(shop):
+    place(shop, source=Source.ASSISTANT, items=[{"sku": "TEA-001", "quantity": 25}])
+    place(shop, source=Source.ASSISTANT, items=[{"sku": "TEA-001", "quantity": 25}])
+    frame = table(run_page())
+    newest = frame.iloc[0]["Actions"]
+    assert newest.startswith("⚑ ") and "possible duplicate" in newest
+    assert "large quantity" in newest
+    assert "first order" in frame.iloc[1]["Actions"]
+    at = select_row(run_page(), "pending", 0)
+    badges = " ".join(m.value for m in at.markdown)
+    assert "Possible duplicate" in badges and "Large quantity" in badges
