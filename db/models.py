@@ -209,7 +209,6 @@ class Order(Base):
         back_populates="order",
         cascade="all, delete-orphan",
         order_by="OrderItem.id",
-        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -333,6 +332,12 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+def insert_values(table: Any, obj: object) -> dict[str, Any]:
+    """The column values of a transient object, for a Core INSERT; unset ones take defaults."""
+    values = {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
+    return {key: value for key, value in values.items() if value is not None}
 
 
 ORDER_NUMBER_SEQUENCE = "order_number_seq"

@@ -58,7 +58,8 @@ FIELD_NAMES = {f.name for f in fields(BusinessSettings)}
 
 
 def load_settings(session: Session) -> BusinessSettings:
-    stored = {row.key: json.loads(row.value) for row in session.scalars(select(Setting))}
+    rows = session.execute(select(Setting.key, Setting.value))
+    stored = {key: json.loads(value) for key, value in rows}
     known = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     if "notify_events" in known:
         known["notify_events"] = tuple(known["notify_events"])

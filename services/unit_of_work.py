@@ -58,22 +58,18 @@ class UnitOfWork:
         if not self._committed:
             self.session.rollback()
         self.session.close()
+        if isinstance(exc, StaleDataError):
+            # A concurrent writer bumped the order's version between our read and our write
+            # (seen at whichever flush sent our UPDATE: an autoflush or the commit).
+            raise StaleOrder() from None
         if exc_type is None and self._committed and self.notification_ids:
             self._announce()
 
     def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError:
-            raise StaleOrder() from None
+        self.session.flush()
 
     def commit(self) -> None:
-        try:
-            self.session.commit()
-        except StaleDataError:
-            # A concurrent writer bumped the order's version between our read and our write.
-            self.session.rollback()
-            raise StaleOrder() from None
+        self.session.commit()
         self._committed = True
 
     def _announce(self) -> None:
