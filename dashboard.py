@@ -11,6 +11,14 @@ navigation = st.navigation(
                 "pages/orders.py", title="Orders", icon=":material/receipt_long:", default=True
             ),
         ],
+        "Catalogue & Customers": [
+            st.Page("pages/products.py", title="Products", icon=":material/inventory_2:"),
+            st.Page("pages/customers.py", title="Customers", icon=":material/group:"),
+        ],
+        "Insights & Setup": [
+            st.Page("pages/reports.py", title="Reports", icon=":material/monitoring:"),
+            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+        ],
     }
 )
 navigation.run()
