@@ -112,17 +112,23 @@ class ContactHistory:
 COUNTED = (Order.status != OrderStatus.CANCELLED) & (Order.payment_status != PaymentStatus.REFUNDED)
 
 
-def _stats() -> Any:
-    return (
-        select(
-            Order.contact_id.label("contact_id"),
-            func.count(Order.id).label("orders"),
-            func.sum(case((COUNTED, Order.total_cents), else_=0)).label("value"),
-            func.max(Order.created_at).label("last_order_at"),
-        )
-        .group_by(Order.contact_id)
-        .subquery()
+def _stats(contact_ids: list[int] | None = None) -> Any:
+    """Order count, lifetime value and last order per contact (of `contact_ids`, if given:
+    a page of customers needs only its own, read through the contact index)."""
+    query = select(
+        Order.contact_id.label("contact_id"),
+        func.count(Order.id).label("orders"),
+        func.sum(case((COUNTED, Order.total_cents), else_=0)).label("value"),
+        func.max(Order.created_at).label("last_order_at"),
     )
+    if contact_ids is not None:
+        query = query.where(Order.contact_id.in_(contact_ids))
+    return query.group_by(Order.contact_id).subquery()
+
+
+def _summaries_of(session: Session, contact_ids: list[int], order_by: Any) -> list[Any]:
+    query = _summaries(_stats(contact_ids)).where(Contact.id.in_(contact_ids))
+    return [_summary(row) for row in session.execute(query.order_by(*order_by))]
 
 
 def _summaries(stats: Any) -> Select[Any]:
@@ -160,6 +166,9 @@ def _matching(term: str) -> Any:
     return or_(*conditions)
 
 
+BY_NAME = (Contact.last_name, Contact.first_name, Contact.id)
+
+
 def search_contacts(
     db: Database,
     *,
@@ -169,29 +178,30 @@ def search_contacts(
     page_size: int = 50,
 ) -> ContactPage:
     """One page of customers with their order count and lifetime value, all from SQL."""
-    stats = _stats()
     conditions = [Contact.merged_into_id.is_(None)]
     conditions += [_matching(term) for term in search.lower().split()]
-    order_by = {
-        ContactSort.NAME: (Contact.last_name, Contact.first_name, Contact.id),
-        ContactSort.VALUE: (func.coalesce(stats.c.value, 0).desc(), Contact.id),
-        ContactSort.RECENT: (
-            stats.c.last_order_at.is_(None),
-            stats.c.last_order_at.desc(),
-            Contact.id,
-        ),
-    }[sort]
     with db.reading() as session:
         total = session.scalar(select(func.count(Contact.id)).where(*conditions)) or 0
         page = max(1, min(page, max(1, -(-total // page_size))))
-        query = (
-            _summaries(stats)
-            .where(*conditions)
-            .order_by(*order_by)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        rows = [_summary(row) for row in session.execute(query)]
+        offset = (page - 1) * page_size
+        if sort is ContactSort.NAME:
+            # Page the contacts first; only that page's orders are then added up.
+            ids = select(Contact.id).where(*conditions).order_by(*BY_NAME)
+            page_ids = list(session.scalars(ids.limit(page_size).offset(offset)))
+            rows = _summaries_of(session, page_ids, BY_NAME)
+        else:
+            # Sorting by an aggregate needs every contact's: one grouped pass over orders.
+            stats = _stats()
+            order_by = {
+                ContactSort.VALUE: (func.coalesce(stats.c.value, 0).desc(), Contact.id),
+                ContactSort.RECENT: (
+                    stats.c.last_order_at.is_(None),
+                    stats.c.last_order_at.desc(),
+                    Contact.id,
+                ),
+            }[sort]
+            query = _summaries(stats).where(*conditions).order_by(*order_by)
+            rows = [_summary(r) for r in session.execute(query.limit(page_size).offset(offset))]
     return ContactPage(rows, total, page, page_size)
 
 
@@ -201,8 +211,8 @@ HISTORY_LIMIT = 500
 def contact_history(db: Database, *, contact_id: int) -> ContactHistory | None:
     """The customer, their orders newest first, and the contacts merged into them."""
     with db.reading() as session:
-        row = session.execute(_summaries(_stats()).where(Contact.id == contact_id)).first()
-        if row is None:
+        found = _summaries_of(session, [contact_id], BY_NAME)
+        if not found:
             return None
         orders = session.execute(
             select(
@@ -225,7 +235,7 @@ def contact_history(db: Database, *, contact_id: int) -> ContactHistory | None:
             .order_by(Contact.id)
         )
         return ContactHistory(
-            _summary(row),
+            found[0],
             [ContactOrder(*order) for order in orders],
             [f"{customer_code(i)} ({email})" for i, email in merged],
         )
@@ -243,13 +253,13 @@ def possible_duplicates(db: Database, *, contact_id: int, limit: int = 10) -> li
         ]
         if contact.phone:
             same.append(Contact.phone == contact.phone)
-        query = (
-            _summaries(_stats())
+        candidates = (
+            select(Contact.id)
             .where(Contact.id != contact_id, Contact.merged_into_id.is_(None), or_(*same))
             .order_by(Contact.id)
             .limit(limit)
         )
-        return [_summary(row) for row in session.execute(query)]
+        return _summaries_of(session, list(session.scalars(candidates)), (Contact.id,))
 
 
 # ---- edits -----------------------------------------------------------------------------------
