@@ -528,6 +528,10 @@ def _record(
     return event
 
 
+# The one way an event is written; services.contacts records its changes to orders with it.
+record_event = _record
+
+
 def _notify(
     uow: UnitOfWork,
     order: Order,

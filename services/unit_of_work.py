@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -78,3 +80,17 @@ class UnitOfWork:
                 callback(list(self.notification_ids))
             except Exception:  # delivery must never undo or fail a committed change
                 log.exception("immediate notification delivery failed; the dispatcher retries")
+
+
+@contextmanager
+def unless_taken(db: Database, error: Callable[[], OrderError]) -> Iterator[UnitOfWork]:
+    """A unit of work whose unique-key clash becomes `error()`.
+
+    Services check that a SKU or an e-mail is free before writing, but a concurrent writer
+    can take it in between; the database's unique constraint then has the last word.
+    """
+    try:
+        with UnitOfWork(db) as uow:
+            yield uow
+    except IntegrityError:
+        raise error() from None
