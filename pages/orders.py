@@ -9,6 +9,7 @@ import streamlit as st
 
 from db.models import Source
 from domain.order import CURRENT, PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
+from services.notifications import dry_run_channels
 from services.order_export import export_csv, export_excel
 from services.queries import (
     COUNT_LIMIT,
@@ -89,6 +90,13 @@ with add:
         type="primary",
         on_click=order_form.open_add,
         width="stretch",
+    )
+dry_run = [missing.label for missing in dry_run_channels()]
+if dry_run:
+    st.warning(
+        f"Customer messages are in dry-run mode ({' and '.join(dry_run)}): they are recorded on "
+        "each order but **not sent**. The Notifications page says what to configure.",
+        icon=":material/unsubscribe:",
     )
 with st.container(horizontal=True, gap="large", key="orders.counts"):
     for tab in Tab:
