@@ -35,7 +35,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 
 
 app = st.App(
-    "dashboard.py",
+    "dashboard/main.py",
     routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES],
     lifespan=lifespan,
 )

@@ -94,10 +94,13 @@ def table(tab: int) -> None:
         column_config=COLUMNS,
         width="stretch",
     )
-    info, previous, following = st.columns([4, 1, 1], vertical_alignment="center")
+    info, *buttons = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
     info.caption("1–50 of 1,000,000 orders · page 1 of 20,000")
-    previous.button("Previous page", key=f"floor.prev.{tab}", disabled=True, width="stretch")
-    following.button("Next page", key=f"floor.next.{tab}", width="stretch")
+    for column, label in zip(buttons, ("First", "Previous", "Next", "Last"), strict=True):
+        at_start = label in ("First", "Previous")
+        column.button(
+            f"{label} page", key=f"floor.{label}.{tab}", disabled=at_start, width="stretch"
+        )
     with st.expander("Export this view", icon=":material/download:"):
         st.caption("Exactly the orders matching the tab and filters above.")
         for column, name in zip(st.columns(4), ("a", "b", "c", "d"), strict=True):

@@ -12,8 +12,10 @@ from db.models import Source
 from domain.order import CURRENT, PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
 from services.order_export import export_csv, export_excel
 from services.queries import (
+    COUNT_LIMIT,
     OrderFilter,
     OrderPage,
+    PageRequest,
     Sort,
     Tab,
     business_settings,
@@ -55,7 +57,7 @@ st.session_state.setdefault(SELECTED, None)
 st.session_state.setdefault(order_form.DIALOG, None)
 st.session_state.setdefault("orders.shown_ids", {})
 st.session_state.setdefault("orders.seen_selection", {})
-st.session_state.setdefault("orders.page", {})
+st.session_state.setdefault("orders.paging", {})
 st.session_state.setdefault("orders.table_generation", {})
 if "orders.newest_id" not in st.session_state:
     st.session_state["orders.newest_id"] = newest_order_id(db)
@@ -257,23 +259,48 @@ COLUMNS = {
 }
 
 
+def paging(tab: Tab) -> dict:
+    return st.session_state["orders.paging"].setdefault(
+        tab, {"request": PageRequest(), "number": 1}
+    )
+
+
+def turn_page(tab: Tab, request: PageRequest, number: int) -> None:
+    st.session_state["orders.paging"][tab] = {"request": request, "number": number}
+
+
 def pager(tab: Tab, page: OrderPage) -> None:
-    pages = st.session_state["orders.page"]
-    info, previous, following = st.columns([4, 1, 1], vertical_alignment="center")
-    first = (page.page - 1) * page.page_size + 1
-    last = first + len(page.rows) - 1
-    info.caption(f"{first:,}–{last:,} of {page.total:,} orders · page {page.page} of {page.pages}")
-    last_page = page.page >= page.pages
-    if previous.button(
-        "Previous page", key=f"orders.prev.{tab.value}", disabled=page.page <= 1, width="stretch"
-    ):
-        pages[tab] = page.page - 1
-        st.rerun()
-    if following.button(
-        "Next page", key=f"orders.next.{tab.value}", disabled=last_page, width="stretch"
-    ):
-        pages[tab] = page.page + 1
-        st.rerun()
+    state = paging(tab)
+    number = page.pages if state["request"].direction == "last" else state["number"]
+    info, *buttons = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
+    if page.total_is_exact:
+        first = (number - 1) * page.page_size + 1
+        if state["request"].direction == "last":
+            first = page.total - len(page.rows) + 1
+        last = first + len(page.rows) - 1
+        info.caption(f"{first:,}–{last:,} of {page.total:,} orders · page {number} of {page.pages}")
+    else:
+        info.caption(f"Page {number} · more than {COUNT_LIMIT:,} orders match")
+    moves = [
+        ("First page", PageRequest(), 1, not page.has_previous),
+        (
+            "Previous page",
+            PageRequest("before", page.first_cursor),
+            number - 1,
+            not page.has_previous,
+        ),
+        ("Next page", PageRequest("after", page.last_cursor), number + 1, not page.has_next),
+        ("Last page", PageRequest("last"), page.pages, not page.has_next),
+    ]
+    for column, (label, request, target, disabled) in zip(buttons, moves, strict=True):
+        column.button(
+            label,
+            key=f"orders.{label.split()[0].lower()}.{tab.value}",
+            disabled=disabled,
+            width="stretch",
+            on_click=turn_page,
+            args=(tab, request, max(1, target)),
+        )
 
 
 def orders_table(tab: Tab) -> None:
@@ -281,14 +308,14 @@ def orders_table(tab: Tab) -> None:
     signature = (tab, chosen, sort)
     if st.session_state.get(f"orders.signature.{tab.value}") != signature:
         st.session_state[f"orders.signature.{tab.value}"] = signature
-        st.session_state["orders.page"][tab] = 1
+        turn_page(tab, PageRequest(), 1)
     take_selection(tab)
     page = list_orders(
         db,
         tab=tab,
         filters=chosen,
         sort=sort,
-        page=st.session_state["orders.page"].get(tab, 1),
+        request=paging(tab)["request"],
         page_size=PAGE_SIZE,
         zone=zone,
     )

@@ -13,6 +13,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -21,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from domain.money import MAX_LINES, MAX_QUANTITY
+from domain.money import MAX_LINES, MAX_QUANTITY, format_money, parse_money
 from domain.order import OrderError
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,6 +32,24 @@ Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Required100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Zip = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+MAX_MONEY_CENTS = 100_000_000  # $1,000,000.00: anything above is a typo in this shop
+
+
+def _cents(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("is required")
+        value = parse_money(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("cannot be negative")
+        if value > MAX_MONEY_CENTS:
+            raise ValueError(f"must be at most {format_money(MAX_MONEY_CENTS)}")
+    return value
+
+
+# An amount typed as text ("12.50", "$1,234") or given as cents; cents once validated.
+Money = Annotated[int, BeforeValidator(_cents)]
 
 
 class Strict(BaseModel):
@@ -114,20 +133,20 @@ class FieldError:
 class InvalidInput(OrderError):
     """Input that cannot be stored; `errors` says which field and why, in plain words."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
+    def __init__(self, errors: list[FieldError], *, subject: str = "the order") -> None:
         self.errors = errors
         summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
-        super().__init__(f"Please correct the order: {summary}")
+        super().__init__(f"Please correct {subject}: {summary}")
 
     def for_field(self, field: str) -> str | None:
         return next((e.message for e in self.errors if e.field == field), None)
 
 
-def parse(model: type[M], data: Any, *, region: str = "US") -> M:
+def parse(model: type[M], data: Any, *, region: str = "US", subject: str = "the order") -> M:
     try:
         return model.model_validate(data, context={"region": region})
     except ValidationError as exc:
-        raise InvalidInput([_field_error(e) for e in exc.errors()]) from None
+        raise InvalidInput([_field_error(e) for e in exc.errors()], subject=subject) from None
 
 
 def _field_error(error: Any) -> FieldError:

@@ -83,7 +83,7 @@ def _stamp(moment: datetime | None, zone: ZoneInfo) -> str:
 def _order_chunks(
     db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo
 ) -> Iterator[list[Order]]:
-    conditions = order_conditions(tab, filters, zone)
+    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
     last_id = 0
     while True:
         with db.reading() as session:

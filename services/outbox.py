@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from db.models import Channel, Contact, Notification, NotificationStatus, Order, OrderEvent
+from db.models import (
+    Channel,
+    Contact,
+    Notification,
+    NotificationStatus,
+    Order,
+    OrderEvent,
+    insert_values,
+)
 from services.settings import BusinessSettings
 from services.templates import OrderFacts, render
 from services.unit_of_work import UnitOfWork
@@ -81,8 +92,9 @@ def enqueue(
         next_attempt_at=event.created_at,
         last_error=None if channel else "No e-mail address or usable phone number.",
     )
-    uow.session.add(row)
-    uow.flush()
+    row.id = uow.session.execute(
+        INSERT_NOTIFICATION, insert_values(NOTIFICATIONS, row)
+    ).scalar_one()
     if channel:
         uow.notification_ids.append(row.id)
     else:
@@ -93,6 +105,10 @@ def enqueue(
             "no e-mail address or usable phone number.",
         )
     return row
+
+
+NOTIFICATIONS = cast(Table, Notification.__table__)
+INSERT_NOTIFICATION = insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id)
 
 
 def label(template: str) -> str:

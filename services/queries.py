@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Text, column, func, or_, select, table, tuple_
 from sqlalchemy.orm import Session
 
 from db.database import Database
@@ -17,6 +17,7 @@ from db.models import (
     Contact,
     Notification,
     Order,
+    OrderCount,
     OrderEvent,
     OrderItem,
     Product,
@@ -48,11 +49,12 @@ class Sort(StrEnum):
     TOTAL_LOW = "total_low"
 
 
-SORT_COLUMNS: dict[Sort, tuple[Any, ...]] = {
-    Sort.NEWEST: (Order.created_at.desc(), Order.id.desc()),
-    Sort.OLDEST: (Order.created_at.asc(), Order.id.asc()),
-    Sort.TOTAL_HIGH: (Order.total_cents.desc(), Order.id.desc()),
-    Sort.TOTAL_LOW: (Order.total_cents.asc(), Order.id.asc()),
+# The column each sort orders by (with the id as tie-breaker), and whether it runs downwards.
+SORT_KEYS: dict[Sort, tuple[Any, bool]] = {
+    Sort.NEWEST: (Order.created_at, True),
+    Sort.OLDEST: (Order.created_at, False),
+    Sort.TOTAL_HIGH: (Order.total_cents, True),
+    Sort.TOTAL_LOW: (Order.total_cents, False),
 }
 
 
@@ -82,6 +84,7 @@ class OrderRow:
     external_ref: str | None
     created_at: datetime
     version: int
+    cursor: tuple[Any, int] = (None, 0)
 
     @property
     def actions(self) -> list[Action]:
@@ -89,16 +92,44 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class PageRequest:
+    """Which page: the first, the last, or the one after / before a boundary row.
+
+    Keyset paging: a page is found by seeking to its boundary in an index, so a deep page
+    costs what page 1 costs, however many orders came before it.
+    """
+
+    direction: Literal["first", "after", "before", "last"] = "first"
+    cursor: tuple[Any, int] | None = None  # (sort value, order id) of the boundary row
+
+
+@dataclass(frozen=True)
 class OrderPage:
     rows: list[OrderRow]
-    total: int
-    page: int
+    total: int  # exact, or COUNT_LIMIT + 1 meaning "more than COUNT_LIMIT"
+    has_previous: bool
+    has_next: bool
     page_size: int
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= COUNT_LIMIT
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+    @property
+    def first_cursor(self) -> tuple[Any, int] | None:
+        return self.rows[0].cursor if self.rows else None
+
+    @property
+    def last_cursor(self) -> tuple[Any, int] | None:
+        return self.rows[-1].cursor if self.rows else None
+
+
+# A filtered view counts its matches up to here; beyond, the page says "more than 10,000".
+COUNT_LIMIT = 10_000
 
 LIST_COLUMNS = (
     Order.id,
@@ -120,10 +151,12 @@ LIST_COLUMNS = (
 
 
 def tab_counts(db: Database) -> dict[Tab, int]:
+    """Orders per tab, from the counts the database keeps (no scan of the orders)."""
     with db.reading() as session:
-        by_status = dict(
-            session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
-        )
+        rows = session.execute(
+            select(OrderCount.status, func.sum(OrderCount.n)).group_by(OrderCount.status)
+        ).all()
+    by_status = {OrderStatus(status): int(n or 0) for status, n in rows}
     return {
         Tab.PENDING: by_status.get(OrderStatus.PENDING, 0),
         Tab.CURRENT: sum(by_status.get(s, 0) for s in CURRENT),
@@ -137,28 +170,57 @@ def list_orders(
     tab: Tab = Tab.ALL,
     filters: OrderFilter = OrderFilter(),
     sort: Sort = Sort.NEWEST,
-    page: int = 1,
+    request: PageRequest = PageRequest(),
     page_size: int = 50,
     zone: ZoneInfo | None = None,
 ) -> OrderPage:
-    """One page of orders and the number matching, both computed by the database."""
+    """One page of orders and how many match — each a single indexed query."""
     with db.reading() as session:
         zone = zone or load_settings(session).zone
-        conditions = order_conditions(tab, filters, zone)
-        total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
-        page = max(1, min(page, max(1, -(-total // page_size))))
-        query = (
-            select(*LIST_COLUMNS)
-            .where(*conditions)
-            .order_by(*SORT_COLUMNS[sort])
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        rows = [_row(r) for r in session.execute(query)]
-    return OrderPage(rows, total, page, page_size)
+        conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+        total = _count(db, session, tab, filters, conditions)
+        rows, has_previous, has_next = _page(session, conditions, sort, request, page_size)
+    return OrderPage(rows, total, has_previous, has_next, page_size)
 
 
-def _row(r: Any) -> OrderRow:
+def _count(
+    db: Database, session: Session, tab: Tab, filters: OrderFilter, conditions: list[Any]
+) -> int:
+    if filters == OrderFilter():
+        return tab_counts(db)[tab]
+    matching = select(Order.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0
+
+
+def _page(
+    session: Session,
+    conditions: list[Any],
+    sort: Sort,
+    request: PageRequest,
+    size: int,
+) -> tuple[list[OrderRow], bool, bool]:
+    column, descending = SORT_KEYS[sort]
+    key = tuple_(column, Order.id)
+    backwards = request.direction in ("before", "last")
+    # Read in the page's own order, or in reverse to fetch the rows just before a boundary.
+    newest_first = descending != backwards
+    query = select(*LIST_COLUMNS).where(*conditions)
+    if request.cursor is not None and request.direction in ("after", "before"):
+        boundary = tuple_(*request.cursor)
+        query = query.where(key < boundary if newest_first else key > boundary)
+    order = (column.desc(), Order.id.desc()) if newest_first else (column.asc(), Order.id.asc())
+    fetched = [_row(r, sort) for r in session.execute(query.order_by(*order).limit(size + 1))]
+    more = len(fetched) > size
+    rows = fetched[:size]
+    if backwards:
+        rows.reverse()
+    has_previous = more if backwards else request.direction == "after"
+    has_next = request.direction == "before" or (more and not backwards)
+    return rows, has_previous, has_next
+
+
+def _row(r: Any, sort: Sort = Sort.NEWEST) -> OrderRow:
+    sort_value = r.created_at if SORT_KEYS[sort][0] is Order.created_at else r.total_cents
     return OrderRow(
         id=r.id,
         number=r.number,
@@ -174,10 +236,11 @@ def _row(r: Any) -> OrderRow:
         external_ref=r.external_ref,
         created_at=r.created_at,
         version=r.version,
+        cursor=(sort_value, r.id),
     )
 
 
-def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any]:
+def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: bool) -> list[Any]:
     conditions: list[Any] = []
     statuses = TAB_STATUSES[tab]
     if filters.statuses:
@@ -194,9 +257,25 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any
         conditions.append(Order.created_at >= _start_of(filters.date_from, zone))
     if filters.date_to:
         conditions.append(Order.created_at < _start_of(filters.date_to + timedelta(days=1), zone))
-    for term in filters.text.lower().split():
-        conditions.append(Order.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    conditions.extend(_text_condition(term, sqlite) for term in filters.text.lower().split())
     return conditions
+
+
+def _text_condition(term: str, sqlite: bool) -> Any:
+    """Each word must appear somewhere in the order's number, name, e-mail or phone.
+
+    PostgreSQL answers from the trigram index on its own. On SQLite, words of three or more
+    characters go through the FTS5 trigram table; shorter ones, or ones holding LIKE's
+    wildcard characters (which that index cannot take with an ESCAPE clause), scan.
+    """
+    if sqlite and len(term) >= 3 and not set(term) & set("%_\\"):
+        matches = select(orders_fts.c.rowid).where(orders_fts.c.search_text.like(f"%{term}%"))
+        return Order.id.in_(matches)
+    return Order.search_text.like(f"%{_escape_like(term)}%", escape="\\")
+
+
+# SQLite's FTS5 trigram table over orders.search_text (made in a migration; see there).
+orders_fts = table("orders_fts", column("rowid", Integer), column("search_text", Text))
 
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:
@@ -206,11 +285,6 @@ def _start_of(day: date, zone: ZoneInfo) -> datetime:
 def _escape_like(term: str) -> str:
     # The user's text is a literal: % and _ must not act as wildcards.
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def filtered_order_ids_query(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> Select[Any]:
-    """The filtered view as a query, for exports that stream it in chunks."""
-    return select(Order.id).where(*order_conditions(tab, filters, zone))
 
 
 # ---- one order ----

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import Field, StringConstraints, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.database import Database
 from db.models import Setting
 from domain.money import Pricing
+from services.inputs import Money, Strict, normalise_email, parse
+from services.unit_of_work import UnitOfWork
+
+log = logging.getLogger("product_orders.audit")
 
 TEMPLATES = (
     "received",
@@ -58,7 +66,8 @@ FIELD_NAMES = {f.name for f in fields(BusinessSettings)}
 
 
 def load_settings(session: Session) -> BusinessSettings:
-    stored = {row.key: json.loads(row.value) for row in session.scalars(select(Setting))}
+    rows = session.execute(select(Setting.key, Setting.value))
+    stored = {key: json.loads(value) for key, value in rows}
     known = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     if "notify_events" in known:
         known["notify_events"] = tuple(known["notify_events"])
@@ -99,3 +108,99 @@ def store_settings(session: Session, values: BusinessSettings) -> dict[str, tupl
 
 def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+# What each notification template is called on the Settings page.
+TEMPLATE_LABELS = {
+    "received": "Order received",
+    "confirmed": "Order confirmed",
+    "back_in_progress": "Being prepared again",
+    "shipped": "Shipped (with tracking)",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "payment_failed": "Payment failed",
+    "refunded": "Refunded",
+}
+
+Percent = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
+
+
+class SettingsIn(Strict):
+    """The Settings form as typed: amounts and the tax rate as text."""
+
+    business_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+    timezone: str
+    currency: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
+    default_country: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+    ]
+    tax_rate_percent: Percent
+    shipping_fee: Money
+    free_shipping_over: Money | None = None
+    sender_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    reply_to_email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = ""
+    notify_events: list[str] = Field(default_factory=lambda: list(TEMPLATES))
+
+    @field_validator("free_shipping_over", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("reply_to_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalise_email(value) if value else ""
+
+    @field_validator("tax_rate_percent")
+    @classmethod
+    def _percent(cls, value: str) -> str:
+        percent_to_bp(value)
+        return value
+
+    def to_settings(self) -> BusinessSettings:
+        return BusinessSettings(
+            business_name=self.business_name,
+            timezone=self.timezone,
+            currency=self.currency,
+            tax_rate_bp=percent_to_bp(self.tax_rate_percent),
+            shipping_fee_cents=self.shipping_fee,
+            free_shipping_over_cents=self.free_shipping_over,
+            default_country=self.default_country,
+            sender_name=self.sender_name,
+            reply_to_email=self.reply_to_email,
+            notify_events=tuple(e for e in TEMPLATES if e in self.notify_events),
+        )
+
+
+def percent_to_bp(text: str) -> int:
+    """'8.25' (or '8.25 %') → 825 basis points."""
+    cleaned = text.strip().rstrip("%").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"“{text}” is not a percentage") from None
+    if not value.is_finite() or not (0 <= value <= 100):
+        raise ValueError("must be between 0 and 100")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("can have at most two decimal places")
+    return int(value * 100)
+
+
+def bp_to_percent(bp: int) -> str:
+    return f"{Decimal(bp) / 100:.2f}".rstrip("0").rstrip(".")
+
+
+def save_settings(
+    db: Database, *, values: BusinessSettings | SettingsIn | dict[str, Any], actor: str
+) -> dict[str, tuple[Any, Any]]:
+    """Store the business's settings; orders placed from now on use them. Returns the changes."""
+    if isinstance(values, dict):
+        values = parse(SettingsIn, values, subject="the settings")
+    if isinstance(values, SettingsIn):
+        values = values.to_settings()
+    with UnitOfWork(db) as uow:
+        changes = store_settings(uow.session, values)
+        uow.commit()
+    if changes:
+        log.info("%s changed settings: %s", actor, ", ".join(sorted(changes)))
+    return changes

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -58,22 +60,18 @@ class UnitOfWork:
         if not self._committed:
             self.session.rollback()
         self.session.close()
+        if isinstance(exc, StaleDataError):
+            # A concurrent writer bumped the order's version between our read and our write
+            # (seen at whichever flush sent our UPDATE: an autoflush or the commit).
+            raise StaleOrder() from None
         if exc_type is None and self._committed and self.notification_ids:
             self._announce()
 
     def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError:
-            raise StaleOrder() from None
+        self.session.flush()
 
     def commit(self) -> None:
-        try:
-            self.session.commit()
-        except StaleDataError:
-            # A concurrent writer bumped the order's version between our read and our write.
-            self.session.rollback()
-            raise StaleOrder() from None
+        self.session.commit()
         self._committed = True
 
     def _announce(self) -> None:
@@ -82,3 +80,17 @@ class UnitOfWork:
                 callback(list(self.notification_ids))
             except Exception:  # delivery must never undo or fail a committed change
                 log.exception("immediate notification delivery failed; the dispatcher retries")
+
+
+@contextmanager
+def unless_taken(db: Database, error: Callable[[], OrderError]) -> Iterator[UnitOfWork]:
+    """A unit of work whose unique-key clash becomes `error()`.
+
+    Services check that a SKU or an e-mail is free before writing, but a concurrent writer
+    can take it in between; the database's unique constraint then has the last word.
+    """
+    try:
+        with UnitOfWork(db) as uow:
+            yield uow
+    except IntegrityError:
+        raise error() from None

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
+from db.summary import rebuild_order_counts
 from services.unit_of_work import clear_commit_callbacks
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -66,6 +67,7 @@ def empty(db: Database) -> None:
         connection.execute(
             text("INSERT INTO counters (name, value) VALUES ('order_number', 10000)")
         )
+        rebuild_order_counts(connection)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,7 +10,9 @@ from sqlalchemy import func, select, text
 from db.database import Database
 from db.models import Contact, Order, OrderEvent, OrderItem, utc_now
 from db.seed import seed_orders
+from domain.order import OrderStatus
 from services.orders import search_text_of
+from services.queries import OrderFilter, Tab, list_orders, tab_counts
 from tests.conftest import _open, empty
 
 SOUND = {
@@ -91,6 +93,21 @@ def test_seeded_orders_span_two_years_and_are_found_by_search(db):
     assert now - timedelta(days=100) < newest <= now
     for order in sample:
         assert order.search_text == search_text_of(order)
+    for text_ in (sample[7].number, sample[7].customer_email):
+        found = list_orders(db, filters=OrderFilter(text=text_))
+        assert sample[7].id in [row.id for row in found.rows], text_
+
+
+def test_bulk_seeded_orders_are_counted_per_tab(db):
+    seed_orders(db, 900, batch=400)
+    with db.reading() as session:
+        counted = dict(
+            session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+        )
+    tabs = tab_counts(db)
+    assert tabs[Tab.ALL] == 900
+    assert tabs[Tab.PENDING] == counted[OrderStatus.PENDING]
+    assert tabs[Tab.CURRENT] == counted[OrderStatus.IN_PROGRESS] + counted[OrderStatus.SHIPPED]
 
 
 @pytest.fixture

@@ -1,0 +1,32 @@
+"""The dashboard's navigation script, served by app.py's st.App.
+
+It lives in its own folder on purpose: Streamlit treats a `pages/` folder beside the entry
+script as an old-style multipage app, and a first visit straight to /products after a
+restart would then run that page alone — without this navigation, layout or sign-in.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Product Orders", page_icon=":material/package_2:", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Bookings & Activity": [
+            st.Page(
+                "../pages/orders.py", title="Orders", icon=":material/receipt_long:", default=True
+            ),
+            st.Page(
+                "../pages/notifications.py", title="Notifications", icon=":material/notifications:"
+            ),
+        ],
+        "Catalogue & Customers": [
+            st.Page("../pages/products.py", title="Products", icon=":material/inventory_2:"),
+            st.Page("../pages/customers.py", title="Customers", icon=":material/group:"),
+        ],
+        "Insights & Setup": [
+            st.Page("../pages/reports.py", title="Reports", icon=":material/monitoring:"),
+            st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),
+        ],
+    }
+)
+navigation.run()

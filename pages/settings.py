@@ -1,0 +1,250 @@
+"""Settings: the business's details, prices, notifications — and what is configured."""
+
+from zoneinfo import available_timezones
+
+import streamlit as st
+
+from domain.money import CURRENCY_SYMBOLS, format_money, price_line, totals_of
+from domain.order import OrderError
+from services.queries import business_settings
+from services.settings import (
+    TEMPLATE_LABELS,
+    TEMPLATES,
+    BusinessSettings,
+    InvalidSetting,
+    bp_to_percent,
+    save_settings,
+)
+from services.status import configuration_status
+from ui.auth import current_actor
+from ui.display import explain, flash, plural, show_flash
+from ui.resources import database
+
+FIELD_LABELS = {
+    "business_name": "business name",
+    "timezone": "time zone",
+    "currency": "currency",
+    "default_country": "country",
+    "tax_rate_bp": "tax rate",
+    "shipping_fee_cents": "shipping fee",
+    "free_shipping_over_cents": "free shipping threshold",
+    "sender_name": "sender name",
+    "reply_to_email": "reply-to e-mail",
+    "notify_events": "notifications",
+}
+FORM_LABELS = {
+    "business_name": "Business name",
+    "timezone": "Time zone",
+    "currency": "Currency",
+    "default_country": "Country",
+    "tax_rate_percent": "Tax rate",
+    "shipping_fee": "Shipping fee",
+    "free_shipping_over": "Free shipping from",
+    "sender_name": "Sender name",
+    "reply_to_email": "Reply-to e-mail",
+}
+EXAMPLE_SUBTOTAL = 5_000
+
+db = database()
+current = business_settings(db)
+
+st.title("Settings")
+show_flash("settings.flash")
+
+
+def money_text(cents: int | None) -> str:
+    return "" if cents is None else f"{cents / 100:.2f}"
+
+
+def business_section(values: dict[str, object]) -> None:
+    st.subheader("Business")
+    left, right = st.columns(2)
+    values["business_name"] = left.text_input(
+        "Business name",
+        current.business_name,
+        key="settings.business_name",
+        help="Signs every e-mail and SMS to your customers.",
+    )
+    zones = sorted(available_timezones())
+    values["timezone"] = right.selectbox(
+        "Time zone",
+        zones,
+        index=zones.index(current.timezone) if current.timezone in zones else None,
+        key="settings.timezone",
+        help="Dates on every page, filters and the days of the reports use this zone.",
+    )
+    currencies = list(dict.fromkeys([*CURRENCY_SYMBOLS, current.currency]))
+    values["currency"] = left.selectbox(
+        "Currency",
+        currencies,
+        index=currencies.index(current.currency),
+        accept_new_options=True,
+        key="settings.currency",
+        help="A three-letter code. Orders keep the currency they were placed in.",
+    )
+    values["default_country"] = right.text_input(
+        "Country",
+        current.default_country,
+        max_chars=2,
+        key="settings.default_country",
+        help="Two letters, e.g. US. Phone numbers without a country code are read as "
+        "numbers of this country, and addresses without a country are in it.",
+    )
+
+
+def prices_section(values: dict[str, object]) -> None:
+    st.subheader("Tax and shipping")
+    st.caption("New orders use these; orders already placed keep the rates they were priced at.")
+    tax, fee, free = st.columns(3)
+    values["tax_rate_percent"] = tax.text_input(
+        "Tax rate (%)", bp_to_percent(current.tax_rate_bp), key="settings.tax_rate"
+    )
+    values["shipping_fee"] = fee.text_input(
+        f"Shipping fee ({current.currency})",
+        money_text(current.shipping_fee_cents),
+        key="settings.shipping_fee",
+        help="A flat fee per order.",
+    )
+    values["free_shipping_over"] = free.text_input(
+        f"Free shipping from ({current.currency})",
+        money_text(current.free_shipping_over_cents),
+        placeholder="never",
+        key="settings.free_shipping_over",
+        help="Orders whose subtotal reaches this amount ship free. Leave empty for never.",
+    )
+    st.caption(example(current))
+
+
+def example(settings: BusinessSettings) -> str:
+    line = price_line(EXAMPLE_SUBTOTAL, 1, settings.tax_rate_bp)
+    totals = totals_of([line], settings.pricing)
+
+    def money(cents: int) -> str:
+        return format_money(cents, settings.currency)
+
+    return (
+        f"As saved: an order of {money(totals.subtotal_cents)} pays {money(totals.tax_cents)} "
+        f"tax and {money(totals.shipping_cents)} shipping — {money(totals.total_cents)} in all."
+    )
+
+
+def notifications_section(values: dict[str, object]) -> None:
+    st.subheader("Customer notifications")
+    left, right = st.columns(2)
+    values["sender_name"] = left.text_input(
+        "Sender name",
+        current.sender_name,
+        placeholder=current.business_name,
+        key="settings.sender_name",
+        help="The name customers see as the sender of e-mails.",
+    )
+    values["reply_to_email"] = right.text_input(
+        "Reply-to e-mail",
+        current.reply_to_email,
+        placeholder="e.g. hello@your-shop.example",
+        key="settings.reply_to_email",
+        help="Where customers' replies to e-mails go.",
+    )
+    st.markdown("**Tell the customer when their order is…**")
+    columns = st.columns(2)
+    chosen = []
+    for index, template in enumerate(TEMPLATES):
+        ticked = columns[index % 2].checkbox(
+            TEMPLATE_LABELS[template],
+            template in current.notify_events,
+            key=f"settings.notify.{template}",
+        )
+        if ticked:
+            chosen.append(template)
+    values["notify_events"] = chosen
+
+
+def settings_form() -> None:
+    values: dict[str, object] = {}
+    with st.form("settings.form"):
+        business_section(values)
+        prices_section(values)
+        notifications_section(values)
+        saved = st.form_submit_button("Save settings", type="primary", key="settings.save")
+    if not saved:
+        return
+    try:
+        changes = save_settings(db, values=values, actor=current_actor())
+    except (OrderError, InvalidSetting) as exc:
+        st.error(explain(exc, FORM_LABELS))
+        return
+    if changes:
+        names = ", ".join(FIELD_LABELS.get(name, name) for name in changes)
+        flash("settings.flash", f"Settings saved: {names}.")
+    else:
+        flash("settings.flash", "Nothing to save: the settings are unchanged.")
+    st.rerun()
+
+
+def status_section() -> None:
+    status = configuration_status(db)
+    st.subheader("What is configured")
+    st.caption(
+        "Read-only. Set these as environment variables or in `.streamlit/secrets.toml` "
+        "(see `.streamlit/secrets.toml.example`); secret values are never shown."
+    )
+    with st.container(border=True):
+        database_status(status.database_kind, status.database)
+        st.divider()
+        channel_status(
+            "E-mail", status.email_live, "SendGrid", "`SENDGRID_API_KEY` and `SENDGRID_FROM_EMAIL`"
+        )
+        st.divider()
+        channel_status(
+            "SMS",
+            status.sms_live,
+            "Twilio",
+            "`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_FROM_NUMBER` "
+            "(or `TWILIO_MESSAGING_SERVICE_SID`)",
+        )
+        st.divider()
+        intake_status(status.intake_tokens)
+
+
+def database_status(kind: str, where: str) -> None:
+    name = "SQLite" if kind == "sqlite" else "PostgreSQL"
+    st.markdown(f"**Database** &nbsp; :blue-badge[{name}]")
+    st.code(where, language=None, wrap_lines=True)
+    if kind == "sqlite":
+        st.warning(
+            "On Streamlit Community Cloud the app's disk does not survive a reboot or a "
+            "redeploy, so orders kept in this SQLite file would be lost there. Use a hosted "
+            "PostgreSQL (set `DATABASE_URL` or `[connections.orders] url`).",
+            icon=":material/warning:",
+        )
+
+
+def channel_status(channel: str, live: bool, provider: str, needs: str) -> None:
+    if live:
+        st.markdown(f"**{channel}** &nbsp; :green-badge[:material/check: {provider}]")
+        st.caption(f"Messages are sent through {provider}.")
+    else:
+        st.markdown(f"**{channel}** &nbsp; :orange-badge[:material/science: Dry-run]")
+        st.caption(
+            f"Messages are recorded on each order but not sent. "
+            f"To send through {provider}, set {needs}."
+        )
+
+
+def intake_status(tokens: int) -> None:
+    if tokens:
+        st.markdown(f"**Order intake API** &nbsp; :green-badge[{plural(tokens, 'token')}]")
+        st.caption("The AI assistant can place orders with any of these tokens.")
+    else:
+        st.markdown("**Order intake API** &nbsp; :orange-badge[No tokens]")
+        st.caption(
+            'The AI assistant cannot place orders yet. Add `[intake] tokens = ["…"]` to the '
+            "secrets, or set `INTAKE_API_TOKENS`."
+        )
+
+
+form_column, status_column = st.columns([3, 2], gap="large")
+with form_column:
+    settings_form()
+with status_column:
+    status_section()

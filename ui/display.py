@@ -1,0 +1,92 @@
+"""Small display helpers shared by the catalogue, customer, settings and report pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from domain.money import CURRENCY_SYMBOLS
+from services.exports import csv_text
+from services.inputs import InvalidInput
+
+# Streamlit's own presets group thousands ($1,234.50); others fall back to a printf format.
+MONEY_PRESETS = {"USD": "dollar", "EUR": "euro"}
+
+
+def money_format(currency: str) -> str:
+    if currency in MONEY_PRESETS:
+        return MONEY_PRESETS[currency]
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}%.2f" if symbol else f"%.2f {currency}"
+
+
+def money_column(label: str, currency: str, **options: object) -> st.column_config.Column:
+    """A column of amounts in units (cents / 100), shown as money; the frame keeps cents."""
+    return st.column_config.NumberColumn(label, format=money_format(currency), **options)  # type: ignore[arg-type]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def units(cents: int | None) -> float | None:
+    """Cents as units, for display columns only; the services always work in cents."""
+    return None if cents is None else cents / 100
+
+
+def local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A UTC time in the business's zone, without the zone so the table shows it plainly."""
+    return None if moment is None else moment.astimezone(zone).replace(tzinfo=None)
+
+
+def csv_download(
+    frame: pd.DataFrame, *, file_name: str, key: str, label: str = "Download CSV"
+) -> None:
+    """The table as a spreadsheet-safe CSV file."""
+    data = csv_text(list(frame.columns), frame.itertuples(index=False, name=None))
+    st.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+    )
+
+
+def selected_id(rows: list[int], frame: pd.DataFrame, key: str) -> int | None:
+    """The id of the row the user picked, fixed at the moment they picked it.
+
+    A table's selection is a position; after a write the same position may hold another
+    row (streamlit issue 17026). So a position is turned into an id only when the
+    selection itself changes, and the id is what the page works with from then on.
+    """
+    seen = f"{key}.rows"
+    if rows != st.session_state.get(seen):
+        st.session_state[seen] = list(rows)
+        valid = rows and rows[0] < len(frame)
+        st.session_state[key] = int(frame.iloc[rows[0]]["id"]) if valid else None
+    return st.session_state.get(key)
+
+
+def flash(key: str, message: str) -> None:
+    """A confirmation to show after the rerun that follows a write."""
+    st.session_state[key] = message
+
+
+def show_flash(key: str) -> None:
+    message = st.session_state.pop(key, None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message, icon=":material/check_circle:")
+
+
+def explain(error: Exception, labels: dict[str, str]) -> str:
+    """A refused input in the words of the form: each field by its label, then the problem."""
+    if not isinstance(error, InvalidInput):
+        return str(error)
+    problems = [f"**{labels.get(e.field, e.field)}** {e.message}" for e in error.errors]
+    return "Please check: " + "; ".join(problems) + "."
