@@ -35,7 +35,7 @@ def measure_details(section: Section, db: Database, *, runs: int, rng: random.Ra
         for order_id in rng.sample(ids, min(len(ids), max(10, 4 * runs))):
             with captured() as statements:
                 order_details(db, order_id=order_id)
-            bare = driver.replay(reads(statements))
+            bare = driver.replay(reads(statements.statements))
             figures.append(timed(partial(order_details, db, order_id=order_id)))
             floors.append(timed(bare))
     finally:

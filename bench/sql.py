@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -13,19 +15,35 @@ from db.database import Database
 Statement = tuple[str, Any]  # SQL text and its DBAPI parameters, as the driver got them
 
 
+@dataclass
+class Capture:
+    statements: list[Statement] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # each statement's time in the driver
+
+    @property
+    def total_ms(self) -> float:
+        return sum(self.seconds) * 1000
+
+
 @contextmanager
-def captured() -> Iterator[list[Statement]]:
-    """Every statement any engine in this process sends while the block runs."""
-    seen: list[Statement] = []
+def captured() -> Iterator[Capture]:
+    """Every statement any engine in this process sends while the block runs, and its time."""
+    seen = Capture()
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
+    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.statements.append((statement, parameters))
+        seen.seconds.append(-time.perf_counter())
 
-    event.listen(Engine, "before_cursor_execute", record)
+    def after(*_: Any) -> None:
+        seen.seconds[-1] += time.perf_counter()
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
     try:
         yield seen
     finally:
-        event.remove(Engine, "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
 
 
 def list_query(statements: list[Statement]) -> Statement | None:
