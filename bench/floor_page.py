@@ -3,8 +3,7 @@
 Run by AppTest beside pages/orders.py. It draws what the page draws — title, counts, tabs,
 search and filters, the table with its column settings and row selection, pager, export
 buttons, the live-refresh fragment — so the difference between the two is the cost of
-getting the data, not of Streamlit drawing it. With `floor.styled` false in session state
-the frame is drawn bare, without the page's pandas Styler colours: the issue's page floor.
+getting the data, not of Streamlit drawing it.
 """
 
 from __future__ import annotations
@@ -18,15 +17,21 @@ from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentSt
 
 TABS = ["Pending Orders", "Current Orders", "All Orders"]
 ROWS = 50
-STATUS_BY_LABEL = {s.label: s for s in OrderStatus}
-PAYMENT_BY_LABEL = {p.label: p for p in PaymentStatus}
 COLUMNS = {
     "Order #": st.column_config.TextColumn(width="small", pinned=True),
     "Customer": st.column_config.TextColumn(width="medium"),
     "Items": st.column_config.TextColumn(width="medium"),
     "Total": st.column_config.TextColumn(width="small", alignment="right"),
-    "Status": st.column_config.TextColumn(width="small"),
-    "Payment": st.column_config.TextColumn(width="small"),
+    "Status": st.column_config.MultiselectColumn(
+        width="small",
+        options=[s.label for s in OrderStatus],
+        color=[STATUS_COLOURS[s] for s in OrderStatus],
+    ),
+    "Payment": st.column_config.MultiselectColumn(
+        width="small",
+        options=[p.label for p in PaymentStatus],
+        color=[PAYMENT_COLOURS[p] for p in PaymentStatus],
+    ),
     "Date": st.column_config.TextColumn(width="medium"),
     "Actions": st.column_config.TextColumn(width="medium"),
 }
@@ -43,26 +48,18 @@ def prebuilt() -> pd.DataFrame:
             "Items": [f"{1 + i % 4} · 2× Earl Grey Loose Leaf 100 g, 1× Hand Grinder"
                       for i in range(ROWS)],
             "Total": [f"${40 + i}.{i % 100:02d}" for i in range(ROWS)],
-            "Status": [statuses[i % len(statuses)].label for i in range(ROWS)],
-            "Payment": [payments[i % len(payments)].label for i in range(ROWS)],
+            "Status": [[statuses[i % len(statuses)].label] for i in range(ROWS)],
+            "Payment": [[payments[i % len(payments)].label] for i in range(ROWS)],
             "Date": [f"2026-11-{1 + i % 28:02d} 10:{i % 60:02d} PST" for i in range(ROWS)],
             "Actions": ["Confirm Order · Cancel Order" for _ in range(ROWS)],
         }
     )  # fmt: skip
 
 
-def status_style(label: str) -> str:
-    colour = STATUS_COLOURS[STATUS_BY_LABEL[label]]
-    return f"color: {colour}; background-color: {colour}1a; font-weight: 600"
-
-
-def payment_style(label: str) -> str:
-    return f"color: {PAYMENT_COLOURS[PAYMENT_BY_LABEL[label]]}"
-
-
 title, add = st.columns([4, 1], vertical_alignment="bottom")
 title.title("Orders", anchor=False)
 add.button("+ Add Order", key="floor.add", type="primary", width="stretch")
+st.warning("Customer messages are in dry-run mode (e-mail and SMS): recorded, **not sent**.")
 with st.container(horizontal=True, gap="large", key="floor.counts"):
     for label, count in zip(TABS, (100_000, 180_000, 1_000_000), strict=True):
         st.metric(label, f"{count:,}", width="content")
@@ -79,14 +76,8 @@ def table(tab: int) -> None:
     source.multiselect("Source", ["AI assistant", "Manual"], key="floor.source")
     dates.date_input("Placed between", value=(), key="floor.dates",
                      max_value=date.today() + timedelta(days=1))  # fmt: skip
-    frame = prebuilt()
-    if st.session_state.get("floor.styled", True):
-        # The page colours its Status and Payment cells with a pandas Styler.
-        frame = frame.style.map(status_style, subset=["Status"]).map(
-            payment_style, subset=["Payment"]
-        )
     st.dataframe(
-        frame,
+        prebuilt(),
         key=f"floor.table.{tab}",
         on_select="rerun",
         selection_mode="single-row",
