@@ -257,7 +257,7 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: 
         conditions.append(Order.created_at >= _start_of(filters.date_from, zone))
     if filters.date_to:
         conditions.append(Order.created_at < _start_of(filters.date_to + timedelta(days=1), zone))
-    conditions.extend(_text_condition(term, sqlite) for term in filters.text.lower().split())
+    conditions.extend(_text_condition(term, sqlite) for term in search_terms(filters.text))
     return conditions
 
 
@@ -280,6 +280,20 @@ orders_fts = table("orders_fts", column("rowid", Integer), column("search_text",
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def searchable(text: str) -> str:
+    """Text that can go into a query on either database: no NUL, no lone surrogate.
+
+    Nothing stored holds either (services.inputs refuses them), so dropping them changes no
+    result; left in, PostgreSQL would fail the query where SQLite runs it.
+    """
+    return text.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search box, lower-cased; each one is a literal, never a pattern."""
+    return searchable(text).lower().split()
 
 
 def _escape_like(term: str) -> str:
@@ -425,7 +439,8 @@ def _find(session: Session, order_id: int | None, number: str | None) -> Order |
     if order_id is not None:
         return session.get(Order, order_id)
     if number:
-        return session.scalar(select(Order).where(Order.number == number.strip().upper()))
+        wanted = searchable(number).strip().upper()
+        return session.scalar(select(Order).where(Order.number == wanted))
     return None
 
 
@@ -494,7 +509,7 @@ class ContactView:
 
 def list_contacts(db: Database, *, search: str = "", limit: int = 200) -> list[ContactView]:
     query = select(Contact).where(Contact.merged_into_id.is_(None))
-    for term in search.lower().split():
+    for term in search_terms(search):
         pattern = f"%{_escape_like(term)}%"
         query = query.where(
             or_(
