@@ -11,6 +11,7 @@ from starlette.routing import Route
 import config
 from api import health, intake, webhooks
 from services.delivery import BackgroundDelivery
+from ui import resources
 
 
 def show_app_log() -> None:
@@ -38,4 +39,5 @@ app = st.App(
     "dashboard/main.py",
     routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES],
     lifespan=lifespan,
+    on_script_error=resources.on_script_error,
 )

@@ -7,8 +7,14 @@ restart would then run that page alone — without this navigation, layout or si
 
 import streamlit as st
 
+from ui.auth import account_bar, require_staff, signed_in
+from ui.resources import database_trouble_page
+
 st.set_page_config(page_title="Product Orders", page_icon=":material/package_2:", layout="wide")
 
+# The navigation is declared on every run, sign-in screen included, so that a visit straight
+# to /products still lands on Products once signed in; it stays hidden until then, and no
+# page runs before require_staff() lets someone in.
 navigation = st.navigation(
     {
         "Bookings & Activity": [
@@ -27,6 +33,10 @@ navigation = st.navigation(
             st.Page("../pages/reports.py", title="Reports", icon=":material/monitoring:"),
             st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),
         ],
-    }
+    },
+    position="sidebar" if signed_in() else "hidden",
 )
-navigation.run()
+require_staff()  # no page, no data until someone is signed in
+account_bar()
+with database_trouble_page():
+    navigation.run()

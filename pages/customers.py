@@ -7,8 +7,9 @@ from domain.money import format_money
 from domain.order import OrderError
 from services import contacts
 from services.queries import business_settings
-from ui.auth import current_actor
+from ui.auth import current_actor, require_staff
 from ui.display import explain, flash, local, money_column, plural, selected_id, show_flash, units
+from ui.format import literal
 from ui.resources import database
 
 PAGE_SIZE = 50
@@ -26,6 +27,7 @@ LABELS = {
     "preferred_channel": "Notify them by",
 }
 
+require_staff()  # before anything reads data
 db = database()
 settings = business_settings(db)
 currency, zone = settings.currency, settings.zone
@@ -92,7 +94,7 @@ def contact_table() -> int | None:
     )
     if not page.rows:
         if search:
-            st.info(f"No customer matches “{search}”.", icon=":material/person_search:")
+            st.info(f"No customer matches “{literal(search)}”.", icon=":material/person_search:")
         else:
             st.info(
                 "No customers yet. A customer is added with their first order — from the "
@@ -149,7 +151,7 @@ def details(contact_id: int) -> None:
     person = history.contact
     with st.container(border=True):
         title, close = st.columns([5, 1], vertical_alignment="center")
-        title.subheader(f"{person.name} · {person.customer_code}", anchor=False)
+        title.subheader(f"{literal(person.name)} · {person.customer_code}", anchor=False)
         if close.button("Close", key="customers.close", icon=":material/close:"):
             st.session_state["customers.selected_id"] = None
             st.rerun()
@@ -157,9 +159,9 @@ def details(contact_id: int) -> None:
         reach += CHANNELS[person.preferred_channel]
         if person.sms_opt_out:
             reach += " · opted out of SMS"
-        st.caption(reach)
+        st.caption(literal(reach))
         if history.merged_from:
-            st.caption(f"Merged into this customer: {', '.join(history.merged_from)}")
+            st.caption(f"Merged into this customer: {literal(', '.join(history.merged_from))}")
         metrics = st.columns(3)
         metrics[0].metric("Orders", f"{person.order_count:,}")
         metrics[1].metric("Lifetime value", format_money(person.lifetime_value_cents, currency))

@@ -9,13 +9,15 @@ import streamlit as st
 from services import notifications as outbox
 from services.notifications import CannotResend, NotificationFilter, OutboxRow
 from services.queries import business_settings, list_orders
-from ui.auth import current_actor
+from ui.auth import current_actor, require_staff
+from ui.format import literal
 from ui.resources import database
 
 STATUSES = ["queued", "sending", "sent", "delivered", "bounced", "undelivered"]
 STATUSES += ["failed", "dead", "uncertain", "undeliverable"]
 CHANNELS = {"email": "E-mail", "sms": "SMS", outbox.NO_CHANNEL: "None (undeliverable)"}
 
+require_staff()  # before anything reads data
 db = database()
 settings = business_settings(db)
 st.session_state.setdefault("notifications.flash", None)
@@ -108,7 +110,7 @@ else:
         key="notifications.resend_pick",
     )
     if picked is not None and by_id[picked].last_error:
-        st.caption(f"Last error: {by_id[picked].last_error}")
+        st.caption(f"Last error: {literal(by_id[picked].last_error)}")
     if st.button("Resend", key="notifications.resend", type="primary"):
         try:
             again = outbox.resend_notification(db, notification_id=picked, actor=current_actor())
@@ -116,7 +118,7 @@ else:
             st.error(str(exc))
         else:
             st.session_state["notifications.flash"] = (
-                f"Queued again as #{again.id}: {again.channel} to {again.recipient} "
+                f"Queued again as #{again.id}: {again.channel} to {literal(again.recipient)} "
                 f"for {again.order_number}."
             )
             st.rerun()
@@ -138,10 +140,13 @@ else:
     shown = outbox.preview_message(db, order_id=order_id, template=template)
     email_tab, sms_tab = st.tabs(["E-mail", "SMS"])
     with email_tab:
-        st.markdown(f"**To:** {shown.recipient_email}  \n**Subject:** {shown.message.subject}")
+        st.markdown(
+            f"**To:** {literal(shown.recipient_email)}  \n"
+            f"**Subject:** {literal(shown.message.subject)}"
+        )
         st.html(shown.message.html)
         st.code(shown.message.text, language=None, wrap_lines=True)
     with sms_tab:
-        st.markdown(f"**To:** {shown.recipient_phone or 'no phone on this order'}")
+        st.markdown(f"**To:** {literal(shown.recipient_phone or 'no phone on this order')}")
         st.code(shown.message.sms, language=None, wrap_lines=True)
         st.caption(f"{len(shown.message.sms)} characters")

@@ -28,9 +28,9 @@ from services.queries import (
 from services.review import review_flags
 from services.samples import load_sample_data
 from ui import order_detail, order_form
-from ui.auth import current_actor
+from ui.auth import current_actor, require_staff
 from ui.flash import flash, show_flashes
-from ui.format import money, when
+from ui.format import literal, money, when
 from ui.resources import database
 
 PAGE_SIZE = 50
@@ -48,6 +48,7 @@ SORT_LABELS = {
 }
 SELECTED = order_detail.SELECTED
 
+require_staff()  # before anything reads data
 db = database()
 actor = current_actor()
 settings = business_settings(db)
@@ -72,7 +73,7 @@ if linked and linked != st.session_state.get("orders.linked"):
     st.session_state["orders.linked"] = linked
     found = order_details(db, number=linked)
     if found is None:
-        st.warning(f"There is no order {linked}.")
+        st.warning(f"There is no order {literal(linked)}.")
     else:
         st.session_state[SELECTED] = found.id
 
@@ -427,7 +428,8 @@ def watch_for_new_orders() -> None:
     st.session_state["orders.newest_id"] = fresh[0].id
     for order in reversed(fresh):
         origin = "the assistant" if order.source is Source.ASSISTANT else "a colleague"
-        flash(f"New order {order.number} from {order.customer_name} (via {origin}).", "info")
+        who = literal(order.customer_name)
+        flash(f"New order {order.number} from {who} (via {origin}).", "info")
     st.rerun(scope="app")
 
 

@@ -7,7 +7,7 @@ from domain.money import format_money
 from domain.order import OrderError
 from services import catalogue
 from services.queries import business_settings
-from ui.auth import current_actor
+from ui.auth import current_actor, require_staff
 from ui.display import (
     csv_download,
     explain,
@@ -18,10 +18,12 @@ from ui.display import (
     show_flash,
     units,
 )
+from ui.format import literal
 from ui.resources import database
 
 LABELS = {"sku": "SKU", "name": "Name", "category": "Category", "price": "Price"}
 
+require_staff()  # before anything reads data
 db = database()
 settings = business_settings(db)
 currency = settings.currency
@@ -76,7 +78,7 @@ def add_product_form() -> None:
             except OrderError as exc:
                 st.error(explain(exc, LABELS))
             else:
-                _done(f"Added {name.strip()} ({sku.strip()}).", new_id)
+                _done(f"Added {literal(name.strip())} ({literal(sku.strip())}).", new_id)
 
 
 def product_frame(rows: list[catalogue.CatalogueRow]) -> pd.DataFrame:
@@ -142,10 +144,9 @@ def edit_panel(product: catalogue.CatalogueRow) -> None:
     state = "on sale" if product.active else "inactive — not for sale"
     orders = f"on {plural(product.order_count, 'order')}"
     with st.container(border=True):
-        st.subheader(f"Edit {product.name}", anchor=False)
-        st.caption(
-            f"{product.sku} · {format_money(product.price_cents, currency)} · {state} · {orders}"
-        )
+        st.subheader(f"Edit {literal(product.name)}", anchor=False)
+        price = format_money(product.price_cents, currency)
+        st.caption(f"{literal(product.sku)} · {price} · {state} · {orders}")
         form_col, actions_col = st.columns([3, 1], gap="large")
         with form_col:
             edit_form(product)
@@ -182,7 +183,7 @@ def edit_form(product: catalogue.CatalogueRow) -> None:
         except OrderError as exc:
             st.error(explain(exc, LABELS))
         else:
-            _done(f"Saved {name.strip()}.")
+            _done(f"Saved {literal(name.strip())}.")
 
 
 def availability_buttons(product: catalogue.CatalogueRow) -> None:
@@ -198,10 +199,10 @@ def availability_buttons(product: catalogue.CatalogueRow) -> None:
             db, product_id=product.id, active=not product.active, actor=current_actor()
         )
         verb = "is for sale again" if not product.active else "is no longer for sale"
-        _done(f"{product.name} {verb}.")
+        _done(f"{literal(product.name)} {verb}.")
     if not product.order_count:
         with st.popover("Delete", icon=":material/delete:", key="products.delete_popover"):
-            st.write(f"Delete **{product.name}** for good? It has never been ordered.")
+            st.write(f"Delete **{literal(product.name)}** for good? It has never been ordered.")
             if st.button("Delete product", type="primary", key="products.delete"):
                 try:
                     catalogue.delete_product(db, product_id=product.id, actor=current_actor())
@@ -209,7 +210,7 @@ def availability_buttons(product: catalogue.CatalogueRow) -> None:
                     st.error(str(exc))
                 else:
                     st.session_state["products.selected_id"] = None
-                    _done(f"Deleted {product.name}.")
+                    _done(f"Deleted {literal(product.name)}.")
     if st.button("Close", key="products.close", icon=":material/close:", type="tertiary"):
         st.session_state["products.selected_id"] = None
         st.rerun()
@@ -242,7 +243,7 @@ def categories_tab() -> None:
                 except OrderError as exc:
                     st.error(str(exc))
                 else:
-                    _done(f"Added the category {name.strip()}.")
+                    _done(f"Added the category {literal(name.strip())}.")
         if rows:
             rename_category_form(rows)
 
@@ -260,7 +261,7 @@ def rename_category_form(rows: list[catalogue.CategoryRow]) -> None:
             except OrderError as exc:
                 st.error(str(exc))
             else:
-                _done(f"Renamed {old} to {new.strip()}.")
+                _done(f"Renamed {literal(old)} to {literal(new.strip())}.")
 
 
 def transfer_tab() -> None:
@@ -330,9 +331,9 @@ def import_preview(data: bytes) -> None:
             label="Download the errors",
         )
     if preview.new_categories:
-        st.info(f"New categories will be created: {', '.join(preview.new_categories)}.")
+        st.info(f"New categories will be created: {literal(', '.join(preview.new_categories))}.")
     if preview.ignored_columns:
-        st.caption(f"Ignored columns: {', '.join(preview.ignored_columns)}.")
+        st.caption(f"Ignored columns: {literal(', '.join(preview.ignored_columns))}.")
     if not preview.to_write:
         st.info("Nothing to import: every valid row matches the catalogue already.")
         return

@@ -10,6 +10,7 @@ from domain.money import format_money
 from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
 from services.queries import business_settings
 from services.reports import Report, report
+from ui.auth import require_staff
 from ui.display import csv_download, units
 from ui.resources import database
 
@@ -22,6 +23,7 @@ PERIODS = {
     "custom": "Custom range",
 }
 
+require_staff()  # before anything reads data
 db = database()
 settings = business_settings(db)
 currency = settings.currency

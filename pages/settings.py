@@ -16,7 +16,7 @@ from services.settings import (
     save_settings,
 )
 from services.status import configuration_status
-from ui.auth import current_actor
+from ui.auth import current_actor, require_staff
 from ui.display import explain, flash, plural, show_flash
 from ui.resources import database
 
@@ -45,6 +45,7 @@ FORM_LABELS = {
 }
 EXAMPLE_SUBTOTAL = 5_000
 
+require_staff()  # before anything reads data
 db = database()
 current = business_settings(db)
 

@@ -22,7 +22,7 @@ from domain.money import format_money
 from domain.order import OrderError
 from services.exports import csv_text, unsafe_cell
 from services.inputs import FieldError, InvalidInput, Money, Strict, Text100, Text200, parse
-from services.queries import ProductView, _escape_like
+from services.queries import ProductView, _escape_like, search_terms
 from services.settings import load_settings
 from services.unit_of_work import UnitOfWork, unless_taken
 
@@ -93,7 +93,7 @@ def catalogue(
         query = query.where(Product.active.is_(True))
     if category:
         query = query.where(Category.name == category)
-    for term in search.lower().split():
+    for term in search_terms(search):
         pattern = f"%{_escape_like(term)}%"
         query = query.where(
             or_(

@@ -21,7 +21,7 @@ from db.models import Channel, Contact, Notification, Order, customer_code
 from domain.order import EDITABLE, OrderError, OrderStatus, PaymentStatus
 from services.inputs import CustomerIn, FieldError, InvalidInput, parse
 from services.orders import record_event, search_text_of
-from services.queries import ContactView, _contact, _escape_like
+from services.queries import ContactView, _contact, _escape_like, search_terms
 from services.settings import load_settings
 from services.unit_of_work import UnitOfWork, unless_taken
 
@@ -179,7 +179,7 @@ def search_contacts(
 ) -> ContactPage:
     """One page of customers with their order count and lifetime value, all from SQL."""
     conditions = [Contact.merged_into_id.is_(None)]
-    conditions += [_matching(term) for term in search.lower().split()]
+    conditions += [_matching(term) for term in search_terms(search)]
     with db.reading() as session:
         total = session.scalar(select(func.count(Contact.id)).where(*conditions)) or 0
         page = max(1, min(page, max(1, -(-total // page_size))))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -52,8 +53,45 @@ def _cents(value: Any) -> Any:
 Money = Annotated[int, BeforeValidator(_cents)]
 
 
+NUL_MESSAGE = "must not contain a NUL character (\\x00)"
+NOT_UNICODE_MESSAGE = "must be valid Unicode text (it holds a lone surrogate)"
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored as it is, on either database; None when it can.
+
+    PostgreSQL text cannot hold NUL (SQLite can), and neither can store a lone surrogate
+    (JSON's "\\ud800" decodes to one), since both keep UTF-8.
+    """
+    if "\x00" in text:
+        return NUL_MESSAGE
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return NOT_UNICODE_MESSAGE
+    return None
+
+
+def unstorable(value: Any) -> str | None:
+    """A string's problem, or a list of strings'; nested models check their own fields."""
+    if isinstance(value, list | tuple | set):
+        value = [item for item in value if isinstance(item, str)]
+        return next(filter(None, map(text_problem, value)), None)
+    return text_problem(value) if isinstance(value, str) else None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        # Checked here, for every field of every input model, so both databases behave the
+        # same: a clear field error instead of one database storing what the other refuses.
+        problem = unstorable(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class CustomerIn(Strict):
@@ -122,6 +160,28 @@ def normalise_phone(value: str | None, region: str = "US") -> str | None:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_texts(subject: str, **fields: tuple[str, int]) -> None:
+    """Free text that goes straight to the database: NUL-free and within its column's size.
+
+    `fields` maps a field name to (value, limit); every problem is reported at once.
+    """
+    errors = []
+    for name, (value, limit) in fields.items():
+        problem = text_problem(value)
+        if problem:
+            errors.append(FieldError(name, problem))
+        elif len(value) > limit:
+            errors.append(FieldError(name, f"must be at most {limit:,} characters"))
+    if errors:
+        raise InvalidInput(errors, subject=subject)
+
+
+def is_web_address(value: str) -> bool:
+    """An http(s) link with a host: never javascript:, data: or a bare path."""
+    parts = urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 @dataclass(frozen=True)

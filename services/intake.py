@@ -97,7 +97,9 @@ def client_scope(token: str) -> str:
 def fingerprint(payload: Any) -> str:
     """The same JSON document gives the same fingerprint, however it was spaced or ordered."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: a lone surrogate ("\\ud800" in the JSON) must reach validation and be
+    # refused there as a field error, not crash the hashing.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def place_order(db: Database, *, scope: str, key: str, payload: Any) -> Placed:

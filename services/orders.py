@@ -40,7 +40,17 @@ from domain.order import (
     check_payment,
 )
 from services import outbox
-from services.inputs import CustomerIn, FieldError, InvalidInput, ItemIn, OrderIn, ShippingIn, parse
+from services.inputs import (
+    CustomerIn,
+    FieldError,
+    InvalidInput,
+    ItemIn,
+    OrderIn,
+    ShippingIn,
+    check_texts,
+    is_web_address,
+    parse,
+)
 from services.settings import BusinessSettings, load_settings
 from services.unit_of_work import StaleOrder, UnitOfWork
 
@@ -353,6 +363,7 @@ def _act(
     tracking_url: str | None = None,
     refund: bool = False,
 ) -> Change:
+    _check_given(action, given, tracking_url)
     with UnitOfWork(db) as uow:
         order = _load(uow.session, order_id, expected_version)
         before = order.status
@@ -387,6 +398,27 @@ def _act(
         notified = _notify(uow, order, event, TEMPLATE_FOR[action], settings, facts)
         uow.commit()
         return _change(order, notified)
+
+
+REASON_LIMIT = 1000
+
+
+def _check_given(action: Action, given: ActionInput, tracking_url: str | None) -> None:
+    """What staff typed fits its column and is storable, the same on both databases."""
+    subject = "the shipment" if action is Action.MARK_SHIPPED else "the reason"
+    check_texts(
+        subject,
+        reason=(given.reason, REASON_LIMIT),
+        carrier=(given.carrier, 100),
+        tracking_number=(given.tracking_number, 100),
+        tracking_url=(tracking_url or "", 500),
+    )
+    if tracking_url and not is_web_address(tracking_url):
+        # The link goes into the customer's e-mail and onto a button: only a web address.
+        raise InvalidInput(
+            [FieldError("tracking_url", "must be a web address starting with http:// or https://")],
+            subject=subject,
+        )
 
 
 def _action_detail(action: Action, order: Order, given: ActionInput) -> str:
@@ -482,8 +514,7 @@ def add_note(db: Database, *, order_id: int, actor: str, text: str) -> None:
     text = text.strip()
     if not text:
         raise InvalidInput([FieldError("note", "is empty")])
-    if len(text) > NOTE_LIMIT:
-        raise InvalidInput([FieldError("note", f"must be at most {NOTE_LIMIT:,} characters")])
+    check_texts("the note", note=(text, NOTE_LIMIT))
     with UnitOfWork(db) as uow:
         order = uow.session.get(Order, order_id)
         if order is None:

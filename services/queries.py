@@ -254,7 +254,7 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: 
     if filters.sources:
         conditions.append(Order.source.in_(filters.sources))
     conditions += within_days(Order.created_at, filters.date_from, filters.date_to, zone)
-    conditions.extend(_text_condition(term, sqlite) for term in filters.text.lower().split())
+    conditions.extend(_text_condition(term, sqlite) for term in search_terms(filters.text))
     return conditions
 
 
@@ -273,6 +273,20 @@ def _text_condition(term: str, sqlite: bool) -> Any:
 
 # SQLite's FTS5 trigram table over orders.search_text (made in a migration; see there).
 orders_fts = table("orders_fts", column("rowid", Integer), column("search_text", Text))
+
+
+def searchable(text: str) -> str:
+    """Text that can go into a query on either database: no NUL, no lone surrogate.
+
+    Nothing stored holds either (services.inputs refuses them), so dropping them changes no
+    result; left in, PostgreSQL would fail the query where SQLite runs it.
+    """
+    return text.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search box, lower-cased; each one is a literal, never a pattern."""
+    return searchable(text).lower().split()
 
 
 def _escape_like(term: str) -> str:
@@ -418,7 +432,8 @@ def _find(session: Session, order_id: int | None, number: str | None) -> Order |
     if order_id is not None:
         return session.get(Order, order_id)
     if number:
-        return session.scalar(select(Order).where(Order.number == number.strip().upper()))
+        wanted = searchable(number).strip().upper()
+        return session.scalar(select(Order).where(Order.number == wanted))
     return None
 
 
@@ -487,7 +502,7 @@ class ContactView:
 
 def list_contacts(db: Database, *, search: str = "", limit: int = 200) -> list[ContactView]:
     query = select(Contact).where(Contact.merged_into_id.is_(None))
-    for term in search.lower().split():
+    for term in search_terms(search):
         pattern = f"%{_escape_like(term)}%"
         query = query.where(
             or_(

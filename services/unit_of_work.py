@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -57,9 +57,16 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self.session.rollback()
-        self.session.close()
+        try:
+            if not self._committed:
+                self.session.rollback()
+            self.session.close()
+        except DBAPIError:
+            # The connection is gone (a database outage): nothing was committed, and the
+            # error the caller must see is the one that got us here.
+            log.warning("rollback failed: the database connection is gone")
+            if exc is None:
+                raise
         if isinstance(exc, StaleDataError):
             # A concurrent writer bumped the order's version between our read and our write
             # (seen at whichever flush sent our UPDATE: an autoflush or the commit).

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from db.database import Database
@@ -21,6 +22,12 @@ from db.summary import rebuild_order_counts
 from services.unit_of_work import clear_commit_callbacks
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Property tests: a modest number of examples keeps the suite quick (database-backed ones
+# ask for fewer still); HYPOTHESIS_PROFILE=thorough searches harder.
+settings.register_profile("suite", max_examples=60, deadline=None, database=None)
+settings.register_profile("thorough", max_examples=2_000, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 PG_URL_VARIABLE = "TEST_DATABASE_URL"
 
 

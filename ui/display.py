@@ -11,6 +11,7 @@ import streamlit as st
 from domain.money import CURRENCY_SYMBOLS
 from services.exports import csv_text
 from services.inputs import InvalidInput
+from ui.format import literal
 
 # Streamlit's own presets group thousands ($1,234.50); others fall back to a printf format.
 MONEY_PRESETS = {"USD": "dollar", "EUR": "euro"}
@@ -88,5 +89,5 @@ def explain(error: Exception, labels: dict[str, str]) -> str:
     """A refused input in the words of the form: each field by its label, then the problem."""
     if not isinstance(error, InvalidInput):
         return str(error)
-    problems = [f"**{labels.get(e.field, e.field)}** {e.message}" for e in error.errors]
+    problems = [f"**{labels.get(e.field, e.field)}** {literal(e.message)}" for e in error.errors]
     return "Please check: " + "; ".join(problems) + "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -45,3 +46,20 @@ def when(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = False) ->
 
 def status_text(status: OrderStatus) -> str:
     return f"{STATUS_ICON[status]} {status.label}"
+
+
+# Markdown (and Streamlit's extensions: :color[...], :emoji:, $math$) acts on these; a
+# backslash makes each one literal. An ampersand matters only right before a word ("&amp;");
+# "#", "-", "+", "=", ">" and "1." only at the start of a line.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<|~$:]|&(?=[^\s]))")
+_LINE_START = re.compile(r"^(\s*)(\d*)([-+=.)#>])", re.MULTILINE)
+# Bare URLs become links, and :material/...: icons, whatever the escapes (both are found
+# in the text after parsing): a zero-width space keeps them apart.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|\\:)(\\:|\\.|\.|material)")
+
+
+def literal(text: object) -> str:
+    """Text from outside (a customer, a file, a URL) shown as itself inside Markdown."""
+    escaped = _MARKDOWN.sub(r"\\\1", str(text))
+    escaped = _LINE_START.sub(r"\1\2\\\3", escaped)
+    return _AUTOLINK.sub("\\1\u200b\\2", escaped)

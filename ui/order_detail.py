@@ -29,7 +29,8 @@ from services.queries import OrderDetails, order_details
 from services.review import review_flags
 from services.unit_of_work import StaleOrder
 from ui.flash import flash
-from ui.format import PAYMENT_BADGE, STATUS_BADGE, money, when
+from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
+from ui.resources import NOT_SAVED, OUTAGE
 
 SELECTED = "orders.selected_id"
 CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
@@ -47,7 +48,7 @@ def notified_text(change: Change) -> str:
         return "No customer message for this change (turned off in Settings)."
     if change.notified[0].startswith("no one"):
         return "The customer could not be told: no usable e-mail or phone."
-    return "The customer will be notified by " + ", ".join(change.notified) + "."
+    return "The customer will be notified by " + ", ".join(map(literal, change.notified)) + "."
 
 
 def perform(number: str, done: str, call: Callable[[], Change | None]) -> None:
@@ -58,6 +59,8 @@ def perform(number: str, done: str, call: Callable[[], Change | None]) -> None:
         flash(str(exc), "warning")
     except OrderError as exc:
         flash(str(exc), "error")
+    except OUTAGE:
+        flash(NOT_SAVED, "error")
     else:
         suffix = f" {notified_text(change)}" if change is not None else ""
         flash(f"{number} {done}.{suffix}")
@@ -104,7 +107,7 @@ def _header(d: OrderDetails, zone: ZoneInfo, flags: list[str]) -> None:
                 st.badge(flag.capitalize(), color="yellow", icon=":material/flag:")
         placed = f"Placed {when(d.created_at, zone, with_zone=True)}"
         if d.external_ref:
-            placed += f" · conversation `{d.external_ref}`"
+            placed += f" · conversation {literal(d.external_ref)}"
         st.caption(placed)
     with close:
         st.button("Close", key="orders.details.close", on_click=_close, icon=":material/close:")
@@ -261,11 +264,11 @@ def _facts(d: OrderDetails) -> None:
         lines = [d.street, d.apartment, f"{d.city}, {d.state} {d.zip}", d.country]
         st.text("\n".join(line for line in lines if line))
         if d.tracking_number:
-            st.caption(f"{d.carrier} · tracking {d.tracking_number}")
+            st.caption(literal(f"{d.carrier} · tracking {d.tracking_number}"))
             if d.tracking_url:
                 st.link_button("Track shipment", d.tracking_url, icon=":material/open_in_new:")
         if d.cancel_reason:
-            st.caption(f"Cancelled: {d.cancel_reason}")
+            st.caption(f"Cancelled: {literal(d.cancel_reason)}")
     with summary:
         st.markdown("**Summary**")
         rate = f"{d.tax_rate_bp / 100:g} %"
@@ -283,7 +286,7 @@ def _facts(d: OrderDetails) -> None:
         )
         st.html(f"<table class='order-summary'>{cells}</table>{SUMMARY_STYLE}")
     if d.customer_note:
-        st.info(f"Customer note: {d.customer_note}", icon=":material/sticky_note_2:")
+        st.info(f"Customer note: {literal(d.customer_note)}", icon=":material/sticky_note_2:")
 
 
 SUMMARY_STYLE = """<style>
@@ -348,14 +351,15 @@ def _history(d: OrderDetails, zone: ZoneInfo) -> None:
         st.markdown("**Timeline**")
         for event in reversed(d.events):
             line = _event_line(event.kind, event.from_value, event.to_value, event.detail)
-            st.markdown(f"{line}  \n:gray[{when(event.created_at, zone)} · {event.actor}]")
+            who = literal(f"{when(event.created_at, zone)} · {event.actor}")
+            st.markdown(f"{literal(line)}  \n:gray[{who}]")
     with messages:
         st.markdown("**Notifications**")
         if not d.notifications:
             st.caption("No messages for this order yet.")
         for n in reversed(d.notifications):
-            target = f"{n.channel} to {n.recipient}" if n.channel else "no channel"
-            problem = f" — {n.last_error}" if n.last_error and n.status != "sent" else ""
+            target = literal(f"{n.channel} to {n.recipient}" if n.channel else "no channel")
+            problem = f" — {literal(n.last_error)}" if n.last_error and n.status != "sent" else ""
             st.markdown(
                 f"{n.template.replace('_', ' ').capitalize()} · **{n.status}**{problem}  \n"
                 f":gray[{target} · {when(n.created_at, zone)}]"

@@ -26,7 +26,7 @@ from services.queries import (
 )
 from services.unit_of_work import StaleOrder
 from ui.flash import flash
-from ui.format import money
+from ui.format import literal, money
 
 DIALOG = "orders.dialog"
 STEP = "orders.form.step"
@@ -134,7 +134,7 @@ def _field(name: str, label: str, **options: Any) -> None:
     st.text_input(label, key=_seed(name), **options)
     error = st.session_state[ERRORS].get(name)
     if error:
-        st.caption(f":red[{_sentence(label, error)}]")
+        st.caption(f":red[{literal(_sentence(label, error))}]")
 
 
 def _sentence(label: str, message: str) -> str:
@@ -245,7 +245,7 @@ def _lines(db: Database, by_sku: dict[str, Any]) -> None:
     items: dict[str, int] = st.session_state[DRAFT].setdefault("items", {})
     error = st.session_state[ERRORS].get("items")
     if error:
-        st.caption(f":red[Products: {error}.]")
+        st.caption(f":red[Products: {literal(error)}.]")
     if not items:
         st.caption("No products yet: choose one above and press Add.")
         return
@@ -256,13 +256,13 @@ def _lines(db: Database, by_sku: dict[str, Any]) -> None:
         price = f" · {money(product.price_cents)} each" if product else ""
         label, qty, remove = st.columns([5, 2, 1], vertical_alignment="center")
         with label:
-            st.markdown(f"{name}  \n:gray[{sku}{price}]")
+            st.markdown(f"{literal(name)}  \n:gray[{literal(sku)}{price}]")
         with qty:
             widget_key = key(f"qty.{sku}")
             st.session_state.setdefault(widget_key, items[sku])
             items[sku] = int(
                 st.number_input(
-                    f"Quantity of {name}",
+                    f"Quantity of {literal(name)}",
                     min_value=1,
                     max_value=MAX_QUANTITY,
                     key=widget_key,

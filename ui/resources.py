@@ -1,11 +1,19 @@
-"""Process-wide resources for the dashboard, created once with st.cache_resource."""
+"""Process-wide resources for the dashboard, created once with st.cache_resource.
+
+And what the dashboard shows when its database goes away: a page that says what to check,
+never a traceback. At start-up `database()` shows it; mid-session, dashboard/main.py wraps
+each page in `database_trouble_page()`, write callbacks catch `OUTAGE` themselves, and
+app.py's `on_script_error` catches whatever else escapes under the real server.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 import config
 from db.database import Database
@@ -38,6 +46,55 @@ def database() -> Database:
             "`.streamlit/secrets.toml`) is right, then reload this page.",
         )
     raise AssertionError("unreachable")
+
+
+# A lost or refused connection; IntegrityError and friends are bugs, not outages.
+OUTAGE = (OperationalError, InterfaceError)
+NOT_SAVED = (
+    "Lost the connection to the database, so this change was not saved. Everything saved "
+    "before is safe. Try again once the database is back."
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, OUTAGE) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    )
+
+
+def show_database_trouble(exc: BaseException) -> None:
+    log.warning("database unavailable mid-session: %s", exc.__class__.__name__)
+    where = Database.describe_url(config.database_url())
+    st.error(
+        "### Lost the connection to the database\n\n"
+        f"Product Orders could not reach **{where}** just now. Check that the database "
+        "server is running and reachable from this app (a hosted database may be paused, "
+        "restarting or out of connections) and that `DATABASE_URL` is right.\n\n"
+        "Everything saved before is safe. A change made at the moment the connection "
+        "dropped was not saved: check the order before doing it again.",
+        icon=":material/cloud_off:",
+    )
+    st.button("Try again", key="resources.retry", icon=":material/refresh:")
+
+
+@contextmanager
+def database_trouble_page() -> Iterator[None]:
+    """Run a page; if the database goes away meanwhile, end it with the trouble page."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_outage(exc):
+            raise
+        show_database_trouble(exc)
+        st.stop()
+
+
+def on_script_error(exc: Exception) -> bool | None:
+    """st.App's hook for errors that escaped a page (e.g. in a widget callback)."""
+    if not is_outage(exc):
+        return None  # Streamlit's own error display
+    show_database_trouble(exc)
+    return True
 
 
 def _stop(title: str, body: str) -> None:

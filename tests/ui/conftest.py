@@ -8,6 +8,12 @@ from streamlit.testing.v1 import AppTest
 from config import ROOT
 
 
+@pytest.fixture(autouse=True)
+def open_mode(monkeypatch):
+    """Pages run in open local mode unless a test sets a sign-in up itself."""
+    monkeypatch.delenv("DASHBOARD_PASSWORD", raising=False)
+
+
 @pytest.fixture
 def page_db(db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db.url)
