@@ -17,11 +17,13 @@ import http.client
 import json
 import os
 import random
+import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +32,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 import config
+from bench.datasets import Snapshot
+from bench.measure import Floor, Row, Section, Target
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Product, Source
 from db.seed import seed_catalogue
 from services import intake, orders
+from tests.e2e.conftest import Server, start_server, stop_server
 
 TOKEN = "bench-token"
 SCOPE = intake.client_scope(TOKEN)
@@ -77,6 +82,65 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
+
+
+INTAKE_TARGET = Target("at_least", 400, "orders/s")
+
+
+def measure(section: Section, url: str, *, orders: int, clients: int, runs: int) -> None:
+    """Rows for `python -m bench`: HTTP sequential and concurrent, beside the service in process.
+
+    Everything placed is deleted again afterwards, so the prepared database keeps its size.
+    """
+    db = Database(url)
+    bodies = _Bodies(_catalogue(db), seed=11)
+    snapshot = Snapshot.take(db)
+
+    def place(_state: dict[str, Any]) -> None:
+        intake.place_order(db, scope=SCOPE, key=uuid.uuid4().hex, payload=bodies.next())
+
+    rates: dict[str, list[float]] = {"seq": [], "par": [], "http_seq": [], "http_par": []}
+    try:
+        with _serving(url, bodies) as poster:
+            post = poster.post
+            _measure(20, 1, place, time.process_time)  # warm up
+            _measure(50, 1, post, time.process_time)
+            for _ in range(runs):
+                for name, workers, action in (
+                    ("seq", 1, place),
+                    ("par", clients, place),
+                    ("http_seq", 1, post),
+                    ("http_par", clients, post),
+                ):
+                    rate = _measure(orders, workers, action, time.process_time).orders_per_second
+                    rates[name].append(rate)
+    finally:
+        snapshot.restore(db)
+        db.dispose()
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    in_process = Floor("in_process", "service in process", median["seq"])
+    in_threads = Floor("in_process_threads", f"in process, {clients} threads", median["par"])
+    section.add(
+        Row(
+            "intake.http_sequential",
+            "Intake over HTTP, 1 client",
+            median["http_seq"],
+            "orders/s",
+            [in_process],
+            higher_is_better=True,
+        )
+    )
+    section.add(
+        Row(
+            f"intake.http_{clients}_clients",
+            f"Intake over HTTP, {clients} concurrent clients",
+            median["http_par"],
+            "orders/s",
+            [in_threads, in_process],
+            INTAKE_TARGET if section.kind == "postgresql" else None,
+            higher_is_better=True,
+        )
+    )
 
 
 def _catalogue(db: Database) -> list[str]:
@@ -150,29 +214,40 @@ def _measure(
 
 
 def _over_http(url: str, orders: int, clients: int, bodies: _Bodies) -> tuple[Result, Result]:
-    # The e2e harness starts and stops the server exactly as the tests do.
-    from tests.e2e.conftest import start_server, stop_server
+    with _serving(url, bodies) as poster:
+        _measure(50, 1, poster.post, poster.cpu)  # warm up: imports, connections, the pool
+        return (
+            _measure(orders, 1, poster.post, poster.cpu),
+            _measure(orders, clients, poster.post, poster.cpu),
+        )
 
+
+@dataclass
+class _Poster:
+    """Posts orders to a running server, on one keep-alive connection per thread."""
+
+    server: Server
+    bodies: _Bodies
+
+    def post(self, state: dict[str, Any]) -> None:
+        if "connection" not in state:
+            where = urlsplit(self.server.url)
+            state["connection"] = http.client.HTTPConnection(
+                where.hostname or "127.0.0.1", where.port, timeout=30
+            )
+        _post_order(state["connection"], self.bodies.next())
+
+    def cpu(self) -> float:
+        return _cpu_seconds(self.server.process.pid)
+
+
+@contextmanager
+def _serving(url: str, bodies: _Bodies) -> Iterator[_Poster]:
+    """`streamlit run app.py` on `url`, stopped afterwards, as the e2e tests run it."""
     with tempfile.TemporaryDirectory() as folder:
         server = start_server(url, Path(folder) / "streamlit.log", {"INTAKE_API_TOKENS": TOKEN})
         try:
-            where = urlsplit(server.url)
-
-            def post(state: dict[str, Any]) -> None:
-                if "connection" not in state:
-                    state["connection"] = http.client.HTTPConnection(
-                        where.hostname, where.port, timeout=30
-                    )
-                _post_order(state["connection"], bodies.next())
-
-            def server_cpu() -> float:
-                return _cpu_seconds(server.process.pid)
-
-            _measure(50, 1, post, server_cpu)  # warm up: imports, connections, the pool
-            return (
-                _measure(orders, 1, post, server_cpu),
-                _measure(orders, clients, post, server_cpu),
-            )
+            yield _Poster(server, bodies)
         finally:
             stop_server(server)
 

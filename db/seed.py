@@ -1,35 +1,33 @@
 """Sample data: `python -m db.seed` loads a catalogue; `--orders N` adds N realistic orders.
 
 Works on whatever DATABASE_URL points at (migrating it first). The catalogue step is
-idempotent. Orders are written in bulk — prices and totals still come from the domain's
-money rules — and get no customer notifications, since their customers are made up.
+idempotent. Orders are made in Python — prices and totals from the domain's money rules —
+and written in bulk on the database's own connection, one transaction per batch: COPY on
+PostgreSQL, executemany on SQLite. A million orders take minutes, not hours. They get
+no customer notifications, since their customers are made up.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import config
 from db.database import Database
 from db.migrate import upgrade
-from db.models import (
-    Category,
-    Contact,
-    Order,
-    OrderEvent,
-    OrderItem,
-    Product,
-)
-from domain.money import Pricing, price_line, totals_of
+from db.models import ORDER_NUMBER_SEQUENCE, Category, Product
+from domain.money import PricedLine, Pricing, price_line, totals_of
 
 CATALOGUE = {
     "Tea": [
@@ -133,30 +131,70 @@ class CatalogueItem:
     price_cents: int
 
 
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+
+    @property
+    def search_text(self) -> str:
+        """What an order's search text holds about its customer (see services.orders)."""
+        phone = self.phone or ""
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        parts = (self.first_name, self.last_name, self.email, phone, digits)
+        return " ".join(part for part in parts if part).lower()
+
+
+T = TypeVar("T")
+PRICING = Pricing(tax_rate_bp=825, shipping_fee_cents=500, free_shipping_over_cents=7500)
+PROGRESS_EVERY = 2.0  # seconds between progress lines
+
+CONTACT_COLUMNS = (
+    "id first_name last_name email email_key phone preferred_channel sms_opt_out "
+    "created_at updated_at"
+).split()
+ORDER_COLUMNS = (
+    "id number contact_id customer_first_name customer_last_name customer_email "
+    "customer_phone ship_street ship_apartment ship_city ship_state ship_zip ship_country "
+    "status payment_status currency subtotal_cents tax_cents shipping_cents total_cents "
+    "tax_rate_bp source external_ref carrier tracking_number cancel_reason item_count "
+    "items_summary search_text version created_at updated_at confirmed_at shipped_at "
+    "completed_at cancelled_at"
+).split()
+# Lines and events take their ids from the database: nothing refers to them.
+ITEM_COLUMNS = (
+    "order_id product_id sku name unit_price_cents quantity subtotal_cents tax_cents total_cents"
+).split()
+EVENT_COLUMNS = "order_id kind from_value to_value actor detail created_at".split()
+
+
 def seed_orders(
-    db: Database, count: int, *, seed: int | None = 7, batch: int = 5_000, progress: bool = False
+    db: Database, count: int, *, seed: int | None = 7, batch: int = 10_000, progress: bool = False
 ) -> int:
     """Insert `count` orders in bulk, spread over two years and every status."""
-    rng = random.Random(seed)
     with db.writing() as session:
         seed_catalogue(session)
         session.commit()
-    with db.reading() as session:
         products = [
             CatalogueItem(p.id, p.sku, p.name, p.price_cents)
             for p in session.scalars(select(Product).where(Product.active.is_(True)))
         ]
-    pricing = Pricing(tax_rate_bp=825, shipping_fee_cents=500, free_shipping_over_cents=7500)
-    started = time.monotonic()
+    meter = _Progress(count) if progress else None
     done = 0
-    for size in _batches(count, batch):
-        with db.writing() as session:
-            _insert_batch(db, session, rng, products, pricing, size)
-            session.commit()
-        done += size
-        if progress:
-            rate = done / max(time.monotonic() - started, 1e-6)
-            print(f"  {done:,}/{count:,} orders ({rate:,.0f}/s)", file=sys.stderr)
+    with _writer_for(db) as writer:
+        maker = _OrderMaker(random.Random(seed), products, writer)
+        for size in _batches(count, batch):
+            writer.begin()
+            _write_batch(writer, maker, size)
+            writer.commit()
+            done += size
+            if meter:
+                meter.show(done)
+    if meter:
+        meter.show(done, final=True)
     return done
 
 
@@ -166,83 +204,171 @@ def _batches(count: int, batch: int) -> Iterator[int]:
         count -= batch
 
 
-def _insert_batch(
-    db: Database,
-    session: Session,
-    rng: random.Random,
-    products: list[CatalogueItem],
-    pricing: Pricing,
-    size: int,
-) -> None:
-    contacts = _contacts(session, rng, max(1, size // 3))
-    numbers = _reserve_numbers(db, session, size)
-    now = datetime.now(UTC)
-    orders, lines_per_order, histories = [], [], []
-    for number in numbers:
-        contact = rng.choice(contacts)
-        created = now - timedelta(seconds=rng.randint(60, 730 * 86400))
-        status, payment = _pick_status(rng)
-        lines = _pick_lines(rng, products, pricing.tax_rate_bp)
-        totals = totals_of((line for _, line in lines), pricing)
-        history = _history(rng, status, created, now)
-        orders.append(_order_row(rng, number, contact, status, payment, lines, totals, history))
-        orders[-1]["tax_rate_bp"] = pricing.tax_rate_bp
-        lines_per_order.append(lines)
-        histories.append(history)
-    ids = session.scalars(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True), orders
-    ).all()
-    items, events = [], []
-    for order_id, lines, history in zip(ids, lines_per_order, histories, strict=True):
-        items.extend(_item_rows(order_id, lines))
-        events.extend(_event_rows(order_id, history))
-    session.execute(insert(OrderItem), items)
-    session.execute(insert(OrderEvent), events)
+def _write_batch(writer: _Writer, maker: _OrderMaker, size: int) -> None:
+    # Roughly one new customer for every three orders; the rest are repeat customers,
+    # picked by id from those already there (no ORDER BY random() over the whole table).
+    known = writer.contact_ids()
+    fresh = [maker.customer(i) for i in writer.reserve_ids("contacts", max(1, size // 3))]
+    writer.insert("contacts", CONTACT_COLUMNS, [maker.contact_row(c) for c in fresh])
+    returning = writer.customers(maker.returning_ids(known, len(fresh))) if known else []
+    customers = fresh + returning
+    orders: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    ids, numbers = writer.reserve_ids("orders", size), writer.reserve_numbers(size)
+    for order_id, number in zip(ids, numbers, strict=True):
+        maker.order(order_id, f"ORD-{number}", customers, orders, items, events)
+    writer.insert("orders", ORDER_COLUMNS, orders)
+    writer.insert("order_items", ITEM_COLUMNS, items)
+    writer.insert("order_events", EVENT_COLUMNS, events)
 
 
-def _contacts(session: Session, rng: random.Random, wanted: int) -> list[Contact]:
-    existing = session.scalar(select(func.count()).select_from(Contact)) or 0
-    # Roughly one new customer for every three orders; the rest are repeat customers.
-    rows = []
-    for index in range(existing, existing + wanted):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        email = f"{first}.{last}.{index}@example.com".lower()
-        has_phone = rng.random() < 0.6
-        rows.append(
-            {
-                "first_name": first,
-                "last_name": last,
-                "email": email,
-                "email_key": email,
-                "phone": f"+1415555{index % 10000:04d}" if has_phone else None,
-                "preferred_channel": "sms" if has_phone and rng.random() < 0.4 else "email",
-                "sms_opt_out": False,
-                "created_at": datetime.now(UTC),
-                "updated_at": datetime.now(UTC),
-            }
+class _Progress:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.started = self.shown = time.monotonic()
+        self.last = 0
+
+    def show(self, done: int, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if (now - self.shown < PROGRESS_EVERY and not final) or done == self.last:
+            return
+        self.shown, self.last = now, done
+        rate = done / max(now - self.started, 1e-6)
+        print(f"  {done:,}/{self.count:,} orders ({rate:,.0f} orders/s)", file=sys.stderr)
+
+
+# ---- making orders (plain tuples, in the columns' order) ----
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One catalogue product in one quantity, priced by the domain's rules once."""
+
+    product: CatalogueItem
+    priced: PricedLine
+    summary: str  # "2× Earl Grey Loose Leaf 100 g"
+    row: tuple[Any, ...]  # the order_items columns after order_id
+
+
+class _OrderMaker:
+    def __init__(self, rng: random.Random, products: list[CatalogueItem], writer: _Writer):
+        self.rng = rng
+        self.random = rng.random
+        self.products = products
+        self.null = writer.null
+        self.stamp = writer.stamp
+        self.now = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as stored
+        self.lines = {(p.id, q): _line(p, q) for p in products for q in set(QUANTITIES)}
+
+    def pick(self, choices: Sequence[T]) -> T:
+        return choices[int(self.random() * len(choices))]
+
+    def customer(self, contact_id: int) -> Customer:
+        first, last = self.pick(FIRST_NAMES), self.pick(LAST_NAMES)
+        phone = None
+        if self.random() < 0.6:
+            phone = f"+1{AREA_CODES[contact_id % len(AREA_CODES)]}555{contact_id % 10000:04d}"
+        email = f"{first}.{last}.{contact_id}@example.com".lower()
+        return Customer(contact_id, first, last, email, phone)
+
+    def contact_row(self, c: Customer) -> tuple[Any, ...]:
+        channel = "sms" if c.phone and self.random() < 0.4 else "email"
+        created = self.stamp(self.now - timedelta(days=730 + int(self.random() * 70)))
+        phone = c.phone or self.null
+        return (c.id, c.first_name, c.last_name, c.email, c.email, phone, channel, False,
+                created, created)  # fmt: skip
+
+    def returning_ids(self, known: tuple[int, int], wanted: int) -> list[int]:
+        low, high = known
+        return [low + int(self.random() * (high - low + 1)) for _ in range(wanted)]
+
+    def order(
+        self,
+        order_id: int,
+        number: str,
+        customers: list[Customer],
+        orders: list[tuple[Any, ...]],
+        items: list[tuple[Any, ...]],
+        events: list[tuple[Any, ...]],
+    ) -> None:
+        random, pick, null, stamp = self.random, self.pick, self.null, self.stamp
+        contact = pick(customers)
+        created = self.now - timedelta(seconds=60 + int(random() * TWO_YEARS))
+        status, payment = _pick_status(random())
+        history = self._history(status, created)
+        chosen = self.rng.sample(self.products, k=min(len(self.products), pick(LINE_COUNTS)))
+        lines = [self.lines[p.id, pick(QUANTITIES)] for p in chosen]
+        totals = totals_of((line.priced for line in lines), PRICING)
+        city, state, zip_code = pick(CITIES)
+        shipped = "shipped" in history
+        orders.append(
+            (
+                order_id,
+                number,
+                contact.id,
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.phone or null,
+                f"{1 + int(random() * 9999)} {pick(STREETS)}",
+                f"Apt {1 + int(random() * 40)}" if random() < 0.25 else null,
+                city,
+                state,
+                zip_code,
+                "US",
+                status,
+                payment,
+                "USD",
+                totals.subtotal_cents,
+                totals.tax_cents,
+                totals.shipping_cents,
+                totals.total_cents,
+                PRICING.tax_rate_bp,
+                "assistant" if random() < 0.6 else "manual",
+                f"chat-{1000 + int(random() * 99000)}" if random() < 0.5 else null,
+                pick(CARRIERS) if shipped else null,
+                f"1Z{10**9 + int(random() * 9 * 10**9)}" if shipped else null,
+                "Customer changed their mind" if status == "cancelled" else null,
+                sum(line.priced.quantity for line in lines),
+                ", ".join(line.summary for line in lines)[:500],
+                f"{number.lower()} {contact.search_text}",
+                len(history),  # one version per change, as the services count them
+                stamp(created),
+                stamp(max(history.values())),
+                *(stamp(history[s]) if s in history else null for s in TIMESTAMPED_STEPS),
+            )
         )
-    session.execute(insert(Contact), rows)
-    pool = session.scalars(select(Contact).order_by(func.random()).limit(wanted * 3)).all()
-    return list(pool)
+        items.extend((order_id, *line.row) for line in lines)
+        previous = None
+        for step, moment in history.items():
+            before, after = STEP_TO_STATUS.get(step, (previous, "cancelled"))
+            kind = "created" if step == "created" else "status"
+            events.append((order_id, kind, before or null, after, "seed", "sample data",
+                           stamp(moment)))  # fmt: skip
+            previous = after
+
+    def _history(self, status: str, created: datetime) -> dict[str, datetime]:
+        """When the order reached each step; a cancellation sometimes follows a confirmation."""
+        path = PATHS[status]
+        if status == "cancelled" and self.random() < 0.4:
+            path = ("confirmed", "cancelled")
+        steps, moment = {"created": created}, created
+        for step in path:
+            moment = min(self.now, moment + timedelta(hours=1 + int(self.random() * 72)))
+            steps[step] = moment
+        return steps
 
 
-def _reserve_numbers(db: Database, session: Session, size: int) -> list[str]:
-    if db.is_sqlite:
-        last = session.execute(
-            text(
-                "UPDATE counters SET value = value + :n WHERE name = 'order_number' RETURNING value"
-            ),
-            {"n": size},
-        ).scalar_one()
-        return [f"ORD-{value}" for value in range(last - size + 1, last + 1)]
-    values = session.scalars(
-        text("SELECT nextval('order_number_seq') FROM generate_series(1, :n)"), {"n": size}
-    ).all()
-    return [f"ORD-{value}" for value in values]
+def _line(product: CatalogueItem, quantity: int) -> _Line:
+    priced = price_line(product.price_cents, quantity, PRICING.tax_rate_bp)
+    row = (product.id, product.sku, product.name, priced.unit_price_cents, quantity,
+           priced.subtotal_cents, priced.tax_cents, priced.total_cents)  # fmt: skip
+    return _Line(product, priced, f"{quantity}× {product.name}", row)
 
 
-def _pick_status(rng: random.Random) -> tuple[str, str]:
-    roll, cumulative = rng.random(), 0.0
+def _pick_status(roll: float) -> tuple[str, str]:
+    cumulative = 0.0
     for status, payment, share in STATUS_MIX:
         cumulative += share
         if roll < cumulative:
@@ -250,92 +376,18 @@ def _pick_status(rng: random.Random) -> tuple[str, str]:
     return STATUS_MIX[0][0], STATUS_MIX[0][1]
 
 
-def _pick_lines(rng: random.Random, products: list[CatalogueItem], rate_bp: int) -> list:
-    chosen = rng.sample(products, k=min(len(products), rng.choice((1, 1, 2, 2, 3, 4))))
-    return [(p, price_line(p.price_cents, rng.choice((1, 1, 1, 2, 3)), rate_bp)) for p in chosen]
-
-
-def _history(rng: random.Random, status: str, created: datetime, now: datetime) -> dict:
-    steps = {"created": created}
-    path = {
-        "pending": [],
-        "in_progress": ["confirmed"],
-        "shipped": ["confirmed", "shipped"],
-        "completed": ["confirmed", "shipped", "completed"],
-        "cancelled": ["cancelled"] if rng.random() < 0.6 else ["confirmed", "cancelled"],
-    }[status]
-    moment = created
-    for step in path:
-        moment = min(now, moment + timedelta(hours=rng.randint(1, 72)))
-        steps[step] = moment
-    return steps
-
-
-def _order_row(rng, number, contact, status, payment, lines, totals, history) -> dict:  # type: ignore[no-untyped-def]
-    city, state, zip_code = rng.choice(CITIES)
-    shipped = "shipped" in history
-    summary = ", ".join(f"{line.quantity}× {p.name}" for p, line in lines)
-    phone = contact.phone or ""
-    search = " ".join(
-        x
-        for x in (number, contact.first_name, contact.last_name, contact.email, phone, phone[1:])
-        if x
-    )
-    return {
-        "number": number,
-        "contact_id": contact.id,
-        "customer_first_name": contact.first_name,
-        "customer_last_name": contact.last_name,
-        "customer_email": contact.email,
-        "customer_phone": contact.phone,
-        "ship_street": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
-        "ship_apartment": f"Apt {rng.randint(1, 40)}" if rng.random() < 0.25 else None,
-        "ship_city": city,
-        "ship_state": state,
-        "ship_zip": zip_code,
-        "ship_country": "US",
-        "status": status,
-        "payment_status": payment,
-        "currency": "USD",
-        "subtotal_cents": totals.subtotal_cents,
-        "tax_cents": totals.tax_cents,
-        "shipping_cents": totals.shipping_cents,
-        "total_cents": totals.total_cents,
-        "source": "assistant" if rng.random() < 0.6 else "manual",
-        "external_ref": f"chat-{rng.randint(1000, 99999)}" if rng.random() < 0.5 else None,
-        "carrier": rng.choice(CARRIERS) if shipped else None,
-        "tracking_number": f"1Z{rng.randint(10**9, 10**10 - 1)}" if shipped else None,
-        "cancel_reason": "Customer changed their mind" if status == "cancelled" else None,
-        "item_count": sum(line.quantity for _, line in lines),
-        "items_summary": summary[:500],
-        "search_text": search.lower(),
-        "version": 1 + len(history) - 1,
-        "created_at": history["created"],
-        "updated_at": max(history.values()),
-        "confirmed_at": history.get("confirmed"),
-        "shipped_at": history.get("shipped"),
-        "completed_at": history.get("completed"),
-        "cancelled_at": history.get("cancelled"),
-    }
-
-
-def _item_rows(order_id: int, lines: list) -> list[dict]:
-    return [
-        {
-            "order_id": order_id,
-            "product_id": p.id,
-            "sku": p.sku,
-            "name": p.name,
-            "unit_price_cents": line.unit_price_cents,
-            "quantity": line.quantity,
-            "subtotal_cents": line.subtotal_cents,
-            "tax_cents": line.tax_cents,
-            "total_cents": line.total_cents,
-        }
-        for p, line in lines
-    ]
-
-
+TWO_YEARS = 730 * 86400  # seconds
+QUANTITIES = (1, 1, 1, 2, 3)
+LINE_COUNTS = (1, 1, 2, 2, 3, 4)
+AREA_CODES = ("415", "212", "312", "503", "512", "608", "802", "303", "912", "734")
+TIMESTAMPED_STEPS = ("confirmed", "shipped", "completed", "cancelled")
+PATHS = {
+    "pending": (),
+    "in_progress": ("confirmed",),
+    "shipped": ("confirmed", "shipped"),
+    "completed": ("confirmed", "shipped", "completed"),
+    "cancelled": ("cancelled",),
+}
 STEP_TO_STATUS = {
     "created": (None, "pending"),
     "confirmed": ("pending", "in_progress"),
@@ -344,23 +396,130 @@ STEP_TO_STATUS = {
 }
 
 
-def _event_rows(order_id: int, history: dict) -> list[dict]:
-    rows, previous = [], None
-    for step, moment in history.items():
-        before, after = STEP_TO_STATUS.get(step, (previous, "cancelled"))
-        rows.append(
-            {
-                "order_id": order_id,
-                "kind": "created" if step == "created" else "status",
-                "from_value": before,
-                "to_value": after,
-                "actor": "seed",
-                "detail": "sample data",
-                "created_at": moment,
-            }
+# ---- writing in bulk, on the database's own connection ----
+
+
+class _Writer:
+    """One DBAPI connection; the caller brackets each batch with begin() and commit()."""
+
+    null: Any = None
+
+    def __init__(self, db: Database) -> None:
+        self._proxy = db.engine.raw_connection()
+        self.connection: Any = self._proxy.driver_connection
+        assert self.connection is not None
+        self.cursor = self.connection.cursor()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.connection.rollback()
+        self.cursor.close()
+        self._proxy.close()
+
+    def stamp(self, moment: datetime) -> str:
+        return moment.isoformat(sep=" ", timespec="microseconds")
+
+    def begin(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def contact_ids(self) -> tuple[int, int] | None:
+        """The lowest and highest contact id, or None when there are none."""
+        self.cursor.execute("SELECT min(id), max(id) FROM contacts WHERE merged_into_id IS NULL")
+        low, high = self.cursor.fetchone()
+        return None if low is None else (low, high)
+
+    def customers(self, ids: list[int]) -> list[Customer]:
+        found: list[Customer] = []
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join([self.mark] * len(chunk))
+            self.cursor.execute(
+                "SELECT id, first_name, last_name, email, phone FROM contacts "
+                f"WHERE merged_into_id IS NULL AND id IN ({marks})",
+                chunk,
+            )
+            found.extend(Customer(*row) for row in self.cursor.fetchall())
+        return found
+
+    mark = "?"
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        raise NotImplementedError
+
+    def reserve_numbers(self, count: int) -> list[int]:
+        raise NotImplementedError
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+
+class _PostgresWriter(_Writer):
+    """COPY … FROM STDIN (CSV, NULL as \\N); ids and numbers drawn from the sequences."""
+
+    null = "\\N"
+    mark = "%s"
+
+    def stamp(self, moment: datetime) -> str:
+        return moment.isoformat(sep=" ", timespec="microseconds") + "+00"
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        self.cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table, count),
         )
-        previous = after
-    return rows
+        return [row[0] for row in self.cursor.fetchall()]
+
+    def reserve_numbers(self, count: int) -> list[int]:
+        self.cursor.execute(
+            f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", (count,)
+        )
+        return [row[0] for row in self.cursor.fetchall()]
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        buffer.seek(0)
+        self.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+            buffer,
+        )
+
+
+class _SqliteWriter(_Writer):
+    """executemany inside BEGIN IMMEDIATE: ids continue from the highest, under the write lock."""
+
+    def begin(self) -> None:
+        self.cursor.execute("BEGIN IMMEDIATE")
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        self.cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+        last = self.cursor.fetchone()[0]
+        return list(range(last + 1, last + count + 1))
+
+    def reserve_numbers(self, count: int) -> list[int]:
+        self.cursor.execute(
+            "UPDATE counters SET value = value + ? WHERE name = 'order_number' RETURNING value",
+            (count,),
+        )
+        last = self.cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * len(columns))
+        self.cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+
+
+def _writer_for(db: Database) -> _Writer:
+    return _SqliteWriter(db) if db.is_sqlite else _PostgresWriter(db)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from services.dispatch import CHANNEL_NAMES, notification_secret
 from services.orders import UnknownOrder
 from services.outbox import choose_channel, facts_of, label, note_on_order
 from services.providers import is_configured
-from services.settings import TEMPLATES, load_settings
+from services.settings import TEMPLATES, load_settings, within_days
 from services.templates import OrderFacts, Rendered, render
 from services.unit_of_work import UnitOfWork
 
@@ -172,15 +172,8 @@ def _conditions(filters: NotificationFilter, zone: ZoneInfo) -> list[Any]:
         if NO_CHANNEL in filters.channels:
             match = match | N.channel.is_(None)
         conditions.append(match)
-    if filters.date_from:
-        conditions.append(N.created_at >= _midnight(filters.date_from, zone))
-    if filters.date_to:
-        conditions.append(N.created_at < _midnight(filters.date_to + timedelta(days=1), zone))
+    conditions += within_days(N.created_at, filters.date_from, filters.date_to, zone)
     return conditions
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def _row(n: Notification, number: str) -> OutboxRow:

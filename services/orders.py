@@ -106,7 +106,8 @@ def create_order(
         _apply_shipping(row, data.shipping, settings)
         _apply_items(row, data.items, products, settings)
         _insert_order(uow.session, row)
-        event = _record(uow, row, "created", None, OrderStatus.PENDING, actor, _created_detail(row))
+        detail = _created_detail(row)
+        event = record_event(uow, row, "created", None, OrderStatus.PENDING, actor, detail)
         notified = _notify(uow, row, event, "received", settings)
         if before_commit is not None:
             before_commit(uow.session, row)
@@ -379,10 +380,10 @@ def _act(
         if action is Action.CANCEL:
             order.cancel_reason = given.reason.strip()
         detail = _action_detail(action, order, given)
-        event = _record(uow, order, "status", before, target, actor, detail, now)
+        event = record_event(uow, order, "status", before, target, actor, detail, now)
         if refunded:
             order.payment_status = PaymentStatus.REFUNDED
-            _record(
+            record_event(
                 uow,
                 order,
                 "payment",
@@ -442,7 +443,7 @@ def set_payment_status(
         order = _load(uow.session, order_id, expected_version)
         before = order.payment_status
         order.payment_status = check_payment(before, PaymentStatus(payment))
-        event = _record(uow, order, "payment", before, order.payment_status, actor, "")
+        event = record_event(uow, order, "payment", before, order.payment_status, actor, "")
         template = {PaymentStatus.FAILED: "payment_failed", PaymentStatus.REFUNDED: "refunded"}
         notified: tuple[str, ...] = ()
         if order.payment_status in template:
@@ -479,7 +480,7 @@ def edit_order(
         changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
         if changed:
             order.updated_at = utc_now()
-            _record(uow, order, "edited", None, None, actor, json.dumps(changed, default=str))
+            record_event(uow, order, "edited", None, None, actor, json.dumps(changed, default=str))
         uow.commit()
         return _change(order, ())
 
@@ -534,7 +535,7 @@ def _load(session: Session, order_id: int, expected_version: int | None) -> Orde
     return order
 
 
-def _record(
+def record_event(
     uow: UnitOfWork,
     order: Order,
     kind: str,
@@ -560,7 +561,6 @@ def _record(
 
 
 # The one way an event is written; services.contacts records its changes to orders with it.
-record_event = _record
 
 
 def _notify(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from db.models import (
 )
 from domain.money import price_line, totals_of
 from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
-from services.settings import BusinessSettings, load_settings
+from services.settings import BusinessSettings, load_settings, within_days
 
 
 class Tab(StrEnum):
@@ -253,10 +253,7 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: 
         conditions.append(Order.payment_status.in_(filters.payments))
     if filters.sources:
         conditions.append(Order.source.in_(filters.sources))
-    if filters.date_from:
-        conditions.append(Order.created_at >= _start_of(filters.date_from, zone))
-    if filters.date_to:
-        conditions.append(Order.created_at < _start_of(filters.date_to + timedelta(days=1), zone))
+    conditions += within_days(Order.created_at, filters.date_from, filters.date_to, zone)
     conditions.extend(_text_condition(term, sqlite) for term in search_terms(filters.text))
     return conditions
 
@@ -276,10 +273,6 @@ def _text_condition(term: str, sqlite: bool) -> Any:
 
 # SQLite's FTS5 trigram table over orders.search_text (made in a migration; see there).
 orders_fts = table("orders_fts", column("rowid", Integer), column("search_text", Text))
-
-
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def searchable(text: str) -> str:

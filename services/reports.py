@@ -9,7 +9,7 @@ offset in force and divide by 86 400: the same arithmetic on SQLite and PostgreS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement, case
 from db.database import Database
 from db.models import Order, OrderItem, Product
 from domain.order import OrderStatus, PaymentStatus
-from services.settings import load_settings
+from services.settings import load_settings, local_midnight
 
 DAY = 86_400
 EPOCH = date(1970, 1, 1)
@@ -139,10 +139,6 @@ def report(db: Database, *, date_from: date, date_to: date) -> Report:
             top_products=_top_products(session, in_range),
             shipping=_shipping(session, in_range),
         )
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def _totals(session: Session, in_range: tuple[Any, ...]) -> tuple[int, int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -204,3 +205,18 @@ def save_settings(
     if changes:
         log.info("%s changed settings: %s", actor, ", ".join(sorted(changes)))
     return changes
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of `day` in the business's time zone, as a UTC time."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def within_days(column: Any, first: date | None, last: date | None, zone: ZoneInfo) -> list[Any]:
+    """Conditions for `column` falling on the days first…last (inclusive) in `zone`."""
+    conditions = []
+    if first:
+        conditions.append(column >= local_midnight(first, zone))
+    if last:
+        conditions.append(column < local_midnight(last + timedelta(days=1), zone))
+    return conditions

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from db.models import Order
 from services import orders
-from services.reports import ShipBucket, local_midnight, offset_segments, report
-from services.settings import BusinessSettings, save_settings
+from services.reports import ShipBucket, offset_segments, report
+from services.settings import BusinessSettings, local_midnight, save_settings
 from tests.builders import add_catalogue, order_data
 from tests.report_fixture import build_report_fixture
 

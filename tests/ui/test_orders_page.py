@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -104,14 +105,22 @@ def test_the_table_has_the_eight_columns_of_the_spec_in_order(shop):
     assert row["Customer"] == "Ada Lovelace · ada@example.com"
     assert row["Items"] == "3 · 2× Earl Grey, 1× Stoneware Mug"
     assert row["Total"] == "$50.47"  # 4200 + (198 + 148.5 → 149) tax + 500 shipping
-    assert (row["Status"], row["Payment"]) == ("Pending", "Pending")
+    assert (list(row["Status"]), list(row["Payment"])) == (["Pending"], ["Pending"])
     assert row["Actions"] == "Confirm Order · Cancel Order"
 
 
 def test_statuses_are_coloured_as_the_design_says(shop):
     place(shop)
-    styles = run_page().dataframe[0].proto.arrow_data.styler.styles
-    assert "color: #d97706" in styles  # amber for Pending
+    columns = json.loads(run_page().dataframe[0].proto.columns)
+    status = columns["Status"]
+    colours = {option["value"]: option["color"] for option in status["type_config"]["options"]}
+    assert colours == {
+        "Pending": "#d97706",  # amber
+        "In Progress": "#2563eb",  # blue
+        "Shipped": "#7c3aed",  # violet
+        "Completed": "#16a34a",  # green
+        "Cancelled": "#dc2626",  # red
+    }
 
 
 def test_dates_are_shown_in_the_business_time_zone(shop):
@@ -156,7 +165,7 @@ def test_the_current_tab_shows_in_progress_and_shipped_orders_only(shop):
     )
     at = run_page(**{"orders.tab": "Current Orders"})
     frame = table(at)
-    assert sorted(frame["Status"]) == ["In Progress", "Shipped"]
+    assert sorted(label for (label,) in frame["Status"]) == ["In Progress", "Shipped"]
 
 
 @pytest.mark.parametrize(
@@ -539,3 +548,17 @@ def test_pending_orders_carry_review_flags_in_the_table_and_the_details(shop):
     at = select_row(run_page(), "pending", 0)
     badges = " ".join(m.value for m in at.markdown)
     assert "Possible duplicate" in badges and "Large quantity" in badges
+
+
+def test_the_page_says_plainly_when_customer_messages_are_not_being_sent(shop, monkeypatch):
+    for name in ("SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    at = run_page()
+    assert any("dry-run mode" in w.value and "not sent" in w.value for w in at.warning)
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
+    monkeypatch.setenv("SENDGRID_FROM_EMAIL", "shop@example.com")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+14155550100")
+    at = run_page()
+    assert not any("dry-run mode" in w.value for w in at.warning)

@@ -1,0 +1,161 @@
+"""docs/BENCHMARKS.md from the stored results: a table per database and size.
+
+Each run stores its sections as JSON (one file per database kind and size), and the page
+is written from all that are stored, so a run of one size leaves the others' tables in
+place — each table says when, and at which commit, it was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Section, fmt
+from config import ROOT
+
+KIND_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    total_kb = next((int(line.split()[1]) for line in meminfo.splitlines()
+                     if line.startswith("MemTotal:")), 0)  # fmt: skip
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                  if line.startswith("model name")), platform.processor())  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(total_kb / 1024 / 1024, 1),
+        "cpu": model,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def commits() -> dict[str, str]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return {
+        "head": git("rev-parse", "--short", "HEAD"),
+        "main_merged": git("merge-base", "--short", "HEAD", "main")
+        or git("rev-parse", "--short", "HEAD"),
+        "dirty": "yes" if git("status", "--porcelain", "--untracked-files=no") else "",
+    }
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def store(section: Section, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{section.kind}-{section.size}.json"
+    data = asdict(section)
+    for row, kept in zip(section.rows, data["rows"], strict=True):
+        kept["ratio"], kept["passed"] = row.ratio, row.passed
+        kept["target_text"] = row.target.describe() if row.target else ""
+    path.write_text(json.dumps(data, indent=1, default=str))
+    return path
+
+
+def write(folder: Path, output: Path) -> None:
+    stored = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    stored.sort(key=lambda s: (s["kind"] != "postgresql", s["size"]))
+    lines = _header(stored)
+    for section in stored:
+        lines += _section(section)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(lines) + "\n")
+
+
+def _header(stored: list[dict[str, Any]]) -> list[str]:
+    box = stored[0]["meta"]["machine"] if stored else machine()
+    return [
+        "# Benchmarks",
+        "",
+        "Written by `python -m bench` (see the README's *Benchmarks* section). Each figure is",
+        "the median of several runs after a warm-up, measured in the same rounds as its floors",
+        "(figure, floor, figure, floor, …) so a busy machine slows both alike. The ratio is",
+        "figure ÷ floor — for rates floor ÷ figure — so it reads as *times the floor's cost*;",
+        "the target applies to the first floor of each row. Rows with no target are context.",
+        "",
+        f"Machine: {box['cores']} cores ({box['cpu']}), {box['memory_gib']} GiB memory;",
+        f"Python {box['python']}, SQLite {box['sqlite']}. Other work on the machine shows in",
+        "each table's load average.",
+        "",
+        "Floors: *bare frame* — the Orders page's layout (title, counts, tabs, filters, the",
+        "50-row table, pager, export buttons) rendering a prebuilt 50-row frame in AppTest,",
+        "the issue's page floor; *styled frame* — the same with the page's pandas Styler",
+        "colours; *list SQL* — the page's own list query, captured and sent again through",
+        "the driver; *its queries, bare* — the SELECTs `order_details` sends, through the",
+        "driver; *same SQL, bare* — read order and contact, UPDATE with the version check,",
+        "INSERT event, INSERT outbox row, COMMIT, through the driver; *service in process* —",
+        "`services.intake.place_order` called directly; *COPY TO STDOUT* / *sqlite3 + csv* —",
+        "the export's columns written by the database's own CSV path (PostgreSQL) or a plain",
+        "sqlite3 cursor into `csv.writer`, each in a child process whose peak RSS is its own;",
+        "*server idle* — the server's RSS after start-up, before any browser connects.",
+        "",
+    ]
+
+
+def _section(section: dict[str, Any]) -> list[str]:
+    meta = section["meta"]
+    kind = KIND_NAMES.get(section["kind"], section["kind"])
+    commit = meta["commits"]
+    dirty = " (with uncommitted changes)" if commit.get("dirty") else ""
+    lines = [
+        f"## {kind} · {section['size']:,} orders",
+        "",
+        f"Measured {meta['when']} at commit `{commit['head']}`{dirty}, which contains main "
+        f"`{commit['main_merged']}`; {meta['runs']} runs per figure; load average "
+        f"{meta['load_before']} before, {meta['load_after']} after; database "
+        f"`{section['database']}`.",
+        "",
+        "| figure | value | floor | floor value | ratio | target | result |",
+        "|---|---:|---|---:|---:|---|---|",
+    ]
+    for row in section["rows"]:
+        lines += _row(row)
+    passed = [r for r in section["rows"] if r["passed"] is not None]
+    missed = [r for r in passed if not r["passed"]]
+    lines += ["", f"Targets met: {len(passed) - len(missed)} of {len(passed)}."]
+    steps = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in section["steps"].items())
+    lines += ["", f"Time per step: {steps}."]
+    for note in section["notes"]:
+        lines += [f"- {note}"]
+    return [*lines, ""]
+
+
+def _row(row: dict[str, Any]) -> list[str]:
+    unit = row["unit"]
+    verdict = {True: "pass", False: "**miss**", None: ""}[row["passed"]]
+    floors = row["floors"] or [{"label": "—", "value": None}]
+    lines = []
+    for index, floor in enumerate(floors):
+        value = floor["value"]
+        if row["value"] and value and floor.get("compared", True):
+            ratio = value / row["value"] if row["higher_is_better"] else row["value"] / value
+            ratio_text = f"{ratio:,.2f}×"
+        else:
+            ratio_text = "—"
+        first = index == 0
+        cells = [
+            row["label"] if first else "",
+            fmt(row["value"], unit) if first else "",
+            floor["label"],
+            fmt(value, unit),
+            ratio_text,
+            row["target_text"] if first else "",
+            verdict if first else "",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

@@ -1,0 +1,150 @@
+"""Opening an order and confirming one, beside the same SQL sent bare through the driver.
+
+Both go order by order across the whole table, figure and floor in turn, each order
+opened once untimed first (the warm-up, and where its statements are captured).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.datasets import Snapshot
+from bench.measure import Floor, Row, Section, Target, timed
+from bench.sql import Driver, captured, reads
+from db.database import Database
+from db.models import Order
+from domain.order import OrderStatus
+from services.orders import confirm_order
+from services.queries import order_details
+from services.templates import OrderFacts, render
+
+STATUS_TARGET = Target("ratio_at_most", 2.0)
+
+
+def measure_details(section: Section, db: Database, *, runs: int, rng: random.Random) -> None:
+    with db.reading() as session:
+        ids = list(session.scalars(select(Order.id)))
+    figures, floors = [], []
+    driver = Driver(db)
+    try:
+        for order_id in rng.sample(ids, min(len(ids), max(10, 4 * runs))):
+            with captured() as statements:
+                order_details(db, order_id=order_id)
+            bare = driver.replay(reads(statements.statements))
+            figures.append(timed(partial(order_details, db, order_id=order_id)))
+            floors.append(timed(bare))
+    finally:
+        driver.close()
+    section.add(
+        Row(
+            "order_details",
+            "Order details (services.queries.order_details)",
+            _median_ms(figures),
+            "ms",
+            [Floor("sql_floor", "its queries, bare", _median_ms(floors))],
+        )
+    )
+
+
+def measure_status_change(section: Section, db: Database, *, runs: int, rng: random.Random) -> None:
+    count = max(10, 4 * runs) + 2  # two of each are the warm-up
+    with db.reading() as session:
+        pending = list(
+            session.execute(
+                select(Order.id, Order.version).where(Order.status == OrderStatus.PENDING)
+            )
+        )
+    if len(pending) < 2 * count:
+        section.notes.append(f"status change: only {len(pending)} pending orders; not measured")
+        return
+    chosen = rng.sample(pending, 2 * count)
+    snapshot = Snapshot.take(db, [order_id for order_id, _ in chosen])
+    figures, floors = [], []
+    bare = _BareConfirm(db)
+    try:
+        for (order_id, version), (other_id, other_version) in zip(
+            chosen[:count], chosen[count:], strict=True
+        ):
+            confirm = partial(
+                confirm_order, db, order_id=order_id, expected_version=version, actor="bench"
+            )
+            figures.append(timed(confirm))
+            floors.append(timed(partial(bare, other_id, other_version)))
+    finally:
+        bare.close()
+        snapshot.restore(db)
+    section.add(
+        Row(
+            "status_change",
+            "Status change (confirm_order: event + outbox row)",
+            _median_ms(figures[2:]),
+            "ms",
+            [Floor("sql_floor", "same SQL, bare", _median_ms(floors[2:]))],
+            STATUS_TARGET,
+        )
+    )
+
+
+def _median_ms(seconds: list[float]) -> float:
+    ordered = sorted(seconds)
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return value * 1000
+
+
+class _BareConfirm:
+    """Pending → in progress in the fewest statements: read the order and its contact, update
+    it with the version check, add its event and its outbox row, commit."""
+
+    def __init__(self, db: Database) -> None:
+        self.driver = Driver(db)
+        self.sqlite = db.is_sqlite
+        self.sql = {
+            name: statement.replace("?", self.driver.mark) for name, statement in SQL.items()
+        }
+        self.message = render("confirmed", SAMPLE_FACTS, "Product Orders")
+
+    def __call__(self, order_id: int, version: int) -> None:
+        fetch, sql = self.driver.fetch, self.sql
+        now: Any = datetime.now(UTC)
+        if self.sqlite:
+            now = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        fetch("BEGIN IMMEDIATE" if self.sqlite else "BEGIN")
+        try:
+            order = fetch(sql["order"], (order_id,))[0]
+            fetch(sql["update"], (now, now, version + 1, order_id, version))
+            event_id = fetch(sql["event"], (order_id, now))[0][0]
+            key = f"{order_id}:{event_id}:email"
+            message = self.message
+            fetch(sql["notify"], (order_id, event_id, order[1], order[2], message.subject,
+                                  message.text, message.html, key, now, now, now))  # fmt: skip
+            fetch("COMMIT")
+        except BaseException:
+            fetch("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.driver.close()
+
+
+SAMPLE_FACTS = OrderFacts("ORD-510000", "Ada", 4599, "USD", "2× Earl Grey Loose Leaf 100 g")
+SQL = {
+    "order": "SELECT o.version, o.contact_id, o.customer_email, o.status, o.customer_phone,"
+    " o.number, o.customer_first_name, o.total_cents, o.currency, o.items_summary,"
+    " c.preferred_channel, c.phone, c.sms_opt_out"
+    " FROM orders o JOIN contacts c ON c.id = o.contact_id WHERE o.id = ?",
+    "update": "UPDATE orders SET status = 'in_progress', confirmed_at = ?, updated_at = ?,"
+    " version = ? WHERE id = ? AND version = ?",
+    "event": "INSERT INTO order_events (order_id, kind, from_value, to_value, actor, detail,"
+    " created_at) VALUES (?, 'status', 'pending', 'in_progress', 'bench-floor', '', ?)"
+    " RETURNING id",
+    "notify": "INSERT INTO notifications (order_id, event_id, contact_id, template, channel,"
+    " recipient, subject, body_text, body_html, status, dedupe_key, attempts, next_attempt_at,"
+    " created_at, updated_at) VALUES (?, ?, ?, 'confirmed', 'email', ?, ?, ?, ?, 'queued', ?, 0,"
+    " ?, ?, ?)",
+}

@@ -1,0 +1,56 @@
+"""`python -m bench` runs end to end on a small SQLite database and ends with its JSON line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench.measure import Floor, Row, Target
+from config import ROOT
+
+
+def test_a_ratio_reads_as_times_the_floors_cost_for_times_and_for_rates():
+    page = Row("page", "page", 12.0, "ms", [Floor("page_floor", "floor", 6.0)],
+               Target("ratio_at_most", 2.0))  # fmt: skip
+    intake = Row("intake", "intake", 100.0, "orders/s", [Floor("in_process", "floor", 300.0)],
+                 Target("at_least", 400, "orders/s"), higher_is_better=True)  # fmt: skip
+    assert page.ratio == 2.0 and page.passed is True
+    assert intake.ratio == 3.0 and intake.passed is False
+    assert page.ratios() == {"page.ratio_vs_page_floor": 2.0}
+
+
+def test_a_floor_shown_for_context_has_no_ratio():
+    row = Row("page", "page", 12.0, "ms", [Floor("sql_floor", "SQL", 1.0, compared=False)])
+    assert row.ratio is None and row.ratios() == {}
+
+
+@pytest.mark.slow
+def test_a_quick_run_measures_everything_and_prints_every_ratio_last(tmp_path):
+    output, results = tmp_path / "BENCHMARKS.md", tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--orders", "2000", "--runs", "1",
+         "--intake-orders", "20", "--database-url", f"sqlite:///{tmp_path / 'orders.db'}",
+         "--output", str(output), "--results", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    ratios = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in (
+        "orders_page.all.page1.ratio_vs_page_floor",
+        "orders_page.pending.deep.ratio_vs_page_floor",
+        "orders_page.all.search_name.ratio_vs_page_floor",
+        "order_details.ratio_vs_sql_floor",
+        "status_change.ratio_vs_sql_floor",
+        "export_csv.ratio_vs_copy_floor",
+        "export_xlsx.peak_memory.ratio_vs_copy_floor",
+        "intake.http_8_clients.ratio_vs_in_process_threads",
+        "server_rss_browsing.ratio_vs_idle",
+    ):
+        assert ratios[f"sqlite.2000.{key}"] > 0, key
+    page = output.read_text()
+    assert "## SQLite · 2,000 orders" in page and "Targets met:" in page
+    assert "| Export all orders to CSV |" in page
