@@ -47,11 +47,11 @@ def captured() -> Iterator[Capture]:
 
 
 def list_query(statements: list[Statement]) -> Statement | None:
-    """The page's query for its rows: a SELECT of order columns with a LIMIT."""
+    """The page's query for its rows: a SELECT of order columns with a LIMIT (or its CTE's)."""
     found = [
         (sql, params)
         for sql, params in statements
-        if sql.lstrip().upper().startswith("SELECT")
+        if sql.lstrip().upper().startswith(("SELECT", "WITH"))
         and "FROM orders" in sql
         and "LIMIT" in sql.upper()
         and "items_summary" in sql

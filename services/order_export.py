@@ -89,7 +89,7 @@ EXPORT_COLUMNS = [
 def _order_chunks(
     db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo
 ) -> Iterator[list[Any]]:
-    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    conditions = order_conditions(tab, filters, zone)
     last_id = 0
     while True:
         with db.reading() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -174,42 +175,97 @@ def list_orders(
     page_size: int = 50,
     zone: ZoneInfo | None = None,
 ) -> OrderPage:
-    """One page of orders and how many match — each a single indexed query."""
+    """One page of orders and how many match — each from indexes, never a scan of the table."""
     with db.reading() as session:
         zone = zone or load_settings(session).zone
-        conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
-        total = _count(db, session, tab, filters, conditions)
-        rows, has_previous, has_next = _page(session, conditions, sort, request, page_size)
+        conditions = order_conditions(tab, filters, zone)
+        fetched: Sequence[Any] | None = None
+        if filters.text:
+            index = _indexed_search(search_terms(filters.text)) if db.is_sqlite else None
+            total, fetched = _search_page(session, conditions, index, sort, request, page_size)
+        else:
+            total = _count(db, session, tab, filters, conditions)
+        if fetched is None or total > COUNT_LIMIT:
+            fetched = session.execute(_page_query(conditions, sort, request, page_size)).all()
+    rows, has_previous, has_next = _paged([_row(r, sort) for r in fetched], request, page_size)
     return OrderPage(rows, total, has_previous, has_next, page_size)
 
 
 def _count(
     db: Database, session: Session, tab: Tab, filters: OrderFilter, conditions: list[Any]
 ) -> int:
+    """Exact up to COUNT_LIMIT, then COUNT_LIMIT + 1; an unfiltered tab from its counts."""
     if filters == OrderFilter():
         return tab_counts(db)[tab]
     matching = select(Order.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 
-def _page(
+def _page_query(conditions: list[Any], sort: Sort, request: PageRequest, size: int) -> Any:
+    column, _ = SORT_KEYS[sort]
+    query = select(*LIST_COLUMNS).where(*conditions)
+    return _keyset(query, column, Order.id, sort, request, size)
+
+
+def _search_page(
     session: Session,
     conditions: list[Any],
+    index: Any,
     sort: Sort,
     request: PageRequest,
     size: int,
-) -> tuple[list[OrderRow], bool, bool]:
-    column, descending = SORT_KEYS[sort]
-    key = tuple_(column, Order.id)
-    backwards = request.direction in ("before", "last")
+) -> tuple[int, Sequence[Any]]:
+    """A search's count and page from one pass over its matches (up to COUNT_LIMIT + 1).
+
+    Left to itself the planner walks the date index newest first and tests every order on
+    the way: quick when matches are everywhere, a scan of the table when they are rare. So
+    the matches are read through the text index first — MATERIALIZED keeps it in front —
+    and only they are sorted. Beyond COUNT_LIMIT matches are everywhere; the page is then
+    not from here (the caller reads it newest first), only the count.
+    """
+    column, _ = SORT_KEYS[sort]
+    matching = select(Order.id, column.label("sort_value")).where(*conditions)
+    if index is not None:
+        # The index as the outer loop, read as it goes, so the limit stops it early.
+        fts = select(orders_fts.c.rowid).where(*index).subquery()
+        matching = matching.join_from(fts, Order, Order.id == fts.c.rowid)
+    matches = matching.limit(COUNT_LIMIT + 1).cte("matches").prefix_with("MATERIALIZED")
+    keys = _keyset(select(matches.c.id), matches.c.sort_value, matches.c.id, sort, request, size)
+    counted = select(func.count()).select_from(matches).scalar_subquery()
+    query = select(*LIST_COLUMNS, counted.label("matched")).where(Order.id.in_(keys))
+    fetched = session.execute(_ordered(query, column, Order.id, sort, request)).all()
+    if fetched:
+        return fetched[0].matched, fetched
+    if request.cursor is None or request.direction not in ("after", "before"):
+        return 0, fetched  # no page from the start or from the end: nothing matches
+    return session.scalar(select(func.count()).select_from(matches)) or 0, fetched
+
+
+def _newest_first(sort: Sort, request: PageRequest) -> bool:
     # Read in the page's own order, or in reverse to fetch the rows just before a boundary.
-    newest_first = descending != backwards
-    query = select(*LIST_COLUMNS).where(*conditions)
+    return SORT_KEYS[sort][1] != (request.direction in ("before", "last"))
+
+
+def _ordered(query: Any, column: Any, id_column: Any, sort: Sort, request: PageRequest) -> Any:
+    if _newest_first(sort, request):
+        return query.order_by(column.desc(), id_column.desc())
+    return query.order_by(column.asc(), id_column.asc())
+
+
+def _keyset(
+    query: Any, column: Any, id_column: Any, sort: Sort, request: PageRequest, size: int
+) -> Any:
+    """The query cut at the request's boundary row, in reading order, one row past the page."""
     if request.cursor is not None and request.direction in ("after", "before"):
-        boundary = tuple_(*request.cursor)
-        query = query.where(key < boundary if newest_first else key > boundary)
-    order = (column.desc(), Order.id.desc()) if newest_first else (column.asc(), Order.id.asc())
-    fetched = [_row(r, sort) for r in session.execute(query.order_by(*order).limit(size + 1))]
+        key, boundary = tuple_(column, id_column), tuple_(*request.cursor)
+        query = query.where(key < boundary if _newest_first(sort, request) else key > boundary)
+    return _ordered(query, column, id_column, sort, request).limit(size + 1)
+
+
+def _paged(
+    fetched: list[OrderRow], request: PageRequest, size: int
+) -> tuple[list[OrderRow], bool, bool]:
+    backwards = request.direction in ("before", "last")
     more = len(fetched) > size
     rows = fetched[:size]
     if backwards:
@@ -240,7 +296,7 @@ def _row(r: Any, sort: Sort = Sort.NEWEST) -> OrderRow:
     )
 
 
-def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: bool) -> list[Any]:
+def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any]:
     conditions: list[Any] = []
     statuses = TAB_STATUSES[tab]
     if filters.statuses:
@@ -254,21 +310,26 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo, *, sqlite: 
     if filters.sources:
         conditions.append(Order.source.in_(filters.sources))
     conditions += within_days(Order.created_at, filters.date_from, filters.date_to, zone)
-    conditions.extend(_text_condition(term, sqlite) for term in search_terms(filters.text))
+    conditions.extend(
+        Order.search_text.like(f"%{_escape_like(term)}%", escape="\\")
+        for term in search_terms(filters.text)
+    )
     return conditions
 
 
-def _text_condition(term: str, sqlite: bool) -> Any:
-    """Each word must appear somewhere in the order's number, name, e-mail or phone.
+def _indexed_search(terms: list[str]) -> Any:
+    """SQLite's text index for a search: the orders holding every word it can look up.
 
-    PostgreSQL answers from the trigram index on its own. On SQLite, words of three or more
-    characters go through the FTS5 trigram table; shorter ones, or ones holding LIKE's
-    wildcard characters (which that index cannot take with an ESCAPE clause), scan.
+    PostgreSQL's planner takes its trigram index for the LIKE conditions on its own; SQLite
+    needs the FTS5 trigram table named. Words of three or more characters go to it, all in
+    one lookup, which intersects them inside the index; shorter ones, or ones holding
+    LIKE's wildcard characters (which that index cannot take with an ESCAPE clause), are
+    left to the LIKE conditions. None when no word can be looked up.
     """
-    if sqlite and len(term) >= 3 and not set(term) & set("%_\\"):
-        matches = select(orders_fts.c.rowid).where(orders_fts.c.search_text.like(f"%{term}%"))
-        return Order.id.in_(matches)
-    return Order.search_text.like(f"%{_escape_like(term)}%", escape="\\")
+    indexed = [t for t in terms if len(t) >= 3 and not set(t) & set("%_\\")]
+    if not indexed:
+        return None
+    return [orders_fts.c.search_text.like(f"%{term}%") for term in indexed]
 
 
 # SQLite's FTS5 trigram table over orders.search_text (made in a migration; see there).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+from bench.sql import captured
 from db.models import Order
 from db.seed import seed_orders
 from domain.order import OrderStatus
@@ -81,11 +82,85 @@ def test_walking_the_pages_forward_and_back_visits_every_order_once_in_order(sho
     assert backward == expected
 
 
-def _all_ids(db, sort: Sort) -> list[int]:
+def _all_ids(db, sort: Sort, *, holding: str = "") -> list[int]:
     column, descending = queries.SORT_KEYS[sort]
     order = (column.desc(), Order.id.desc()) if descending else (column.asc(), Order.id.asc())
+    query = select(Order.id).where(Order.search_text.contains(holding.lower())).order_by(*order)
     with db.reading() as session:
-        return list(session.scalars(select(Order.id).order_by(*order)))
+        return list(session.scalars(query))
+
+
+def _walk(db, filters: OrderFilter, sort: Sort) -> tuple[list[int], list[int], int]:
+    """Every id met paging forward from the first page, and back from the last; the count."""
+    forward, request = [], PageRequest()
+    while True:
+        page = list_orders(db, filters=filters, sort=sort, request=request, page_size=4)
+        forward += [r.id for r in page.rows]
+        if not page.has_next:
+            break
+        request = PageRequest("after", page.last_cursor)
+    backward, request = [], PageRequest("last")
+    while True:
+        page = list_orders(db, filters=filters, sort=sort, request=request, page_size=4)
+        backward = [r.id for r in page.rows] + backward
+        if not page.has_previous:
+            break
+        request = PageRequest("before", page.first_cursor)
+    return forward, backward, page.total
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("limit", [10_000, 3], ids=["few matches", "many matches"])
+def test_a_search_pages_like_the_full_list_whether_its_matches_are_few_or_many(
+    shop, monkeypatch, sort, limit
+):
+    # Few: the page is read from the matches through the text index. Many (over the count
+    # limit): the page is read newest first. Both must page exactly like the plain list.
+    monkeypatch.setattr(queries, "COUNT_LIMIT", limit)
+    seed_orders(shop, 60, batch=60)
+    name = _common_last_name(shop)
+    expected = _all_ids(shop, sort, holding=name)
+    forward, backward, total = _walk(shop, OrderFilter(text=name.upper()), sort)
+    assert forward == backward == expected
+    assert total == min(len(expected), limit + 1)
+
+
+def _common_last_name(db) -> str:
+    with db.reading() as session:
+        return session.execute(
+            select(Order.customer_last_name)
+            .group_by(Order.customer_last_name)
+            .order_by(func.count().desc(), Order.customer_last_name)
+            .limit(1)
+        ).scalar_one()
+
+
+def test_a_page_past_the_last_match_is_empty_and_still_counts_them(shop):
+    seed_orders(shop, 30, batch=30)
+    name = _common_last_name(shop)
+    everything = list_orders(shop, filters=OrderFilter(text=name), page_size=100)
+    beyond = PageRequest("after", everything.last_cursor)
+    page = list_orders(shop, filters=OrderFilter(text=name), request=beyond, page_size=100)
+    assert page.rows == [] and page.total == everything.total == len(everything.rows) > 1
+
+
+def test_a_search_with_few_matches_reads_its_page_and_count_in_one_query(shop):
+    seed_orders(shop, 30, batch=30)
+    name = _common_last_name(shop)
+    with captured() as sql:
+        page = list_orders(shop, filters=OrderFilter(text=name))
+    assert page.total >= 1
+    order_reads = [s for s, _ in sql.statements if "FROM orders" in s]
+    assert len(order_reads) == 1, order_reads
+    if shop.is_sqlite:  # the FTS5 trigram table, not a scan, finds the matches
+        plan = _plan(shop, *sql.statements[-1])
+        assert "orders_fts VIRTUAL TABLE" in plan, plan
+
+
+def _plan(db, statement: str, parameters) -> str:
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return "\n".join(str(row[-1]) for row in rows)
 
 
 def test_the_last_page_holds_the_oldest_orders(shop):
