@@ -323,6 +323,7 @@ def orders_table(tab: Tab) -> None:
         request=paging(tab)["request"],
         page_size=PAGE_SIZE,
         zone=zone,
+        counts=counts,
     )
     st.session_state["orders.shown_ids"][tab] = [r.id for r in page.rows]
     drop_stale_highlight(tab, page)

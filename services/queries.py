@@ -154,9 +154,13 @@ LIST_COLUMNS = (
 def tab_counts(db: Database) -> dict[Tab, int]:
     """Orders per tab, from the counts the database keeps (no scan of the orders)."""
     with db.reading() as session:
-        rows = session.execute(
-            select(OrderCount.status, func.sum(OrderCount.n)).group_by(OrderCount.status)
-        ).all()
+        return _tab_counts(session)
+
+
+def _tab_counts(session: Session) -> dict[Tab, int]:
+    rows = session.execute(
+        select(OrderCount.status, func.sum(OrderCount.n)).group_by(OrderCount.status)
+    ).all()
     by_status = {OrderStatus(status): int(n or 0) for status, n in rows}
     return {
         Tab.PENDING: by_status.get(OrderStatus.PENDING, 0),
@@ -174,8 +178,12 @@ def list_orders(
     request: PageRequest = PageRequest(),
     page_size: int = 50,
     zone: ZoneInfo | None = None,
+    counts: dict[Tab, int] | None = None,
 ) -> OrderPage:
-    """One page of orders and how many match — each from indexes, never a scan of the table."""
+    """One page of orders and how many match — each from indexes, never a scan of the table.
+
+    `counts`: the tab counts the caller already read for this view, saving a query.
+    """
     with db.reading() as session:
         zone = zone or load_settings(session).zone
         conditions = order_conditions(tab, filters, zone)
@@ -184,7 +192,7 @@ def list_orders(
             index = _indexed_search(search_terms(filters.text)) if db.is_sqlite else None
             total, fetched = _search_page(session, conditions, index, sort, request, page_size)
         else:
-            total = _count(db, session, tab, filters, conditions)
+            total = _count(session, tab, filters, conditions, counts)
         if fetched is None or total > COUNT_LIMIT:
             fetched = session.execute(_page_query(conditions, sort, request, page_size)).all()
     rows, has_previous, has_next = _paged([_row(r, sort) for r in fetched], request, page_size)
@@ -192,11 +200,15 @@ def list_orders(
 
 
 def _count(
-    db: Database, session: Session, tab: Tab, filters: OrderFilter, conditions: list[Any]
+    session: Session,
+    tab: Tab,
+    filters: OrderFilter,
+    conditions: list[Any],
+    counts: dict[Tab, int] | None,
 ) -> int:
     """Exact up to COUNT_LIMIT, then COUNT_LIMIT + 1; an unfiltered tab from its counts."""
     if filters == OrderFilter():
-        return tab_counts(db)[tab]
+        return (counts or _tab_counts(session))[tab]
     matching = select(Order.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
