@@ -559,7 +559,7 @@ CHANNEL_COLUMNS = ("id", "phone", "preferred_channel", "sms_opt_out")
 LOAD_FOR_CHANGE = (
     select(
         ORDERS,
-        *(CONTACTS.c[name].label(f"contact_{name}") for name in CHANNEL_COLUMNS),
+        *(CONTACTS.c[name].label(f"contacts_{name}") for name in CHANNEL_COLUMNS),
         stored_settings().label("stored_settings"),
     )
     .outerjoin(CONTACTS, CONTACTS.c.id == ORDERS.c.contact_id)
@@ -583,8 +583,8 @@ def _load_for_change(
     if expected_version is not None and order.version != expected_version:
         raise StaleOrder(order.number)
     contact = None
-    if values["contact_id"] is not None:
-        contact = Contact(**{name: values[f"contact_{name}"] for name in CHANNEL_COLUMNS})
+    if values["contacts_id"] is not None:
+        contact = Contact(**{name: values[f"contacts_{name}"] for name in CHANNEL_COLUMNS})
     return order, contact, settings_from(values["stored_settings"] or {})
 
 

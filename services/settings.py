@@ -107,7 +107,9 @@ def stored_settings() -> ScalarSelect[Any]:
     The status services read them in the same statement as the order: every change reads
     them fresh (several servers share the database) without a round trip of its own.
     """
-    return select(_settings_object(Setting.key, Setting.value)).scalar_subquery()
+    # Table columns, not the mapped attributes: those would make the whole query an ORM one.
+    table = Setting.__table__.c
+    return select(_settings_object(table.key, table.value)).scalar_subquery()
 
 
 def validate_settings(values: BusinessSettings) -> None:
