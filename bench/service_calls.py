@@ -137,11 +137,13 @@ class _BareConfirm:
 
 SAMPLE_FACTS = OrderFacts("ORD-510000", "Ada", 4599, "USD", "2× Earl Grey Loose Leaf 100 g")
 SQL = {
-    "order": "SELECT o.version, o.contact_id, o.customer_email, o.status, o.customer_phone,"
-    " o.number, o.customer_first_name, o.total_cents, o.currency, o.items_summary,"
-    " c.preferred_channel, c.phone, c.sms_opt_out,"
+    # The columns services.orders.CHANGE_COLUMNS names, then the contact's, then the settings.
+    "order": "SELECT o.version, o.contact_id, o.customer_email, o.id, o.number, o.status,"
+    " o.payment_status, o.customer_first_name, o.customer_phone, o.currency, o.total_cents,"
+    " o.items_summary, o.carrier, o.tracking_number, o.tracking_url,"
+    " c.id, c.phone, c.preferred_channel, c.sms_opt_out,"
     " (SELECT json_object_of(key, value) FROM settings)"
-    " FROM orders o JOIN contacts c ON c.id = o.contact_id WHERE o.id = ?",
+    " FROM orders o LEFT OUTER JOIN contacts c ON c.id = o.contact_id WHERE o.id = ?",
     "update": "UPDATE orders SET status = 'in_progress', confirmed_at = ?, updated_at = ?,"
     " version = ? WHERE id = ? AND version = ?",
     "event": "INSERT INTO order_events (order_id, kind, from_value, to_value, actor, detail,"

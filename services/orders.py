@@ -555,10 +555,17 @@ def _load(session: Session, order_id: int, expected_version: int | None) -> Orde
 # channel and the settings in one statement and write with prebuilt Core statements: the
 # ORM's loading, identity map and flush cost more than the SQL itself (bench/service_calls).
 CONTACTS = cast(Table, Contact.__table__)
+# The order columns a status change reads (the rules, the event, the message, the result);
+# the order object holds only these, so a service that starts using another adds it here.
+CHANGE_COLUMNS = (
+    "id", "number", "version", "status", "payment_status", "contact_id",
+    "customer_first_name", "customer_email", "customer_phone",
+    "currency", "total_cents", "items_summary", "carrier", "tracking_number", "tracking_url",
+)  # fmt: skip
 CHANNEL_COLUMNS = ("id", "phone", "preferred_channel", "sms_opt_out")
 LOAD_FOR_CHANGE = (
     select(
-        ORDERS,
+        *(ORDERS.c[name] for name in CHANGE_COLUMNS),
         *(CONTACTS.c[name].label(f"contacts_{name}") for name in CHANNEL_COLUMNS),
         stored_settings().label("stored_settings"),
     )
@@ -574,12 +581,13 @@ UPDATE_ORDER = update(ORDERS).where(
 def _load_for_change(
     session: Session, order_id: int, expected_version: int | None
 ) -> tuple[Order, Contact | None, BusinessSettings]:
-    """The order (a plain object, outside the session), its customer's channel, the settings."""
+    """The order (a plain object outside the session, with CHANGE_COLUMNS), its customer's
+    channel and the settings."""
     row = session.execute(LOAD_FOR_CHANGE, {"order_id": order_id}).one_or_none()
     if row is None:
         raise UnknownOrder(order_id)
     values = row._mapping
-    order = Order(**{column.key: values[column.key] for column in ORDERS.columns})
+    order = Order(**dict(zip(CHANGE_COLUMNS, row, strict=False)))
     if expected_version is not None and order.version != expected_version:
         raise StaleOrder(order.number)
     contact = None
