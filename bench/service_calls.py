@@ -98,14 +98,17 @@ def _median_ms(seconds: list[float]) -> float:
 
 
 class _BareConfirm:
-    """Pending → in progress in the fewest statements: read the order and its contact, update
-    it with the version check, add its event and its outbox row, commit."""
+    """Pending → in progress in the fewest statements: read the order, its contact and the
+    settings (which messages go out, signed how) in one, update it with the version check,
+    add its event and its outbox row, commit — the statements confirm_order sends."""
 
     def __init__(self, db: Database) -> None:
         self.driver = Driver(db)
         self.sqlite = db.is_sqlite
+        aggregate = "json_group_object" if self.sqlite else "json_object_agg"
         self.sql = {
-            name: statement.replace("?", self.driver.mark) for name, statement in SQL.items()
+            name: statement.replace("?", self.driver.mark).replace("json_object_of", aggregate)
+            for name, statement in SQL.items()
         }
         self.message = render("confirmed", SAMPLE_FACTS, "Product Orders")
 
@@ -134,10 +137,13 @@ class _BareConfirm:
 
 SAMPLE_FACTS = OrderFacts("ORD-510000", "Ada", 4599, "USD", "2× Earl Grey Loose Leaf 100 g")
 SQL = {
-    "order": "SELECT o.version, o.contact_id, o.customer_email, o.status, o.customer_phone,"
-    " o.number, o.customer_first_name, o.total_cents, o.currency, o.items_summary,"
-    " c.preferred_channel, c.phone, c.sms_opt_out"
-    " FROM orders o JOIN contacts c ON c.id = o.contact_id WHERE o.id = ?",
+    # The columns services.orders.CHANGE_COLUMNS names, then the contact's, then the settings.
+    "order": "SELECT o.version, o.contact_id, o.customer_email, o.id, o.number, o.status,"
+    " o.payment_status, o.customer_first_name, o.customer_phone, o.currency, o.total_cents,"
+    " o.items_summary, o.carrier, o.tracking_number, o.tracking_url,"
+    " c.id, c.phone, c.preferred_channel, c.sms_opt_out,"
+    " (SELECT json_object_of(key, value) FROM settings)"
+    " FROM orders o LEFT OUTER JOIN contacts c ON c.id = o.contact_id WHERE o.id = ?",
     "update": "UPDATE orders SET status = 'in_progress', confirmed_at = ?, updated_at = ?,"
     " version = ? WHERE id = ? AND version = ?",
     "event": "INSERT INTO order_events (order_id, kind, from_value, to_value, actor, detail,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,12 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import FIRST_ORDER_NUMBER, ORDER_NUMBER_SEQUENCE
 
 IMMEDIATE = "product_orders_begin_immediate"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+PING_AFTER_IDLE_S = 5.0
 NEXT_COUNTER = text(
     "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
 )
@@ -77,8 +80,10 @@ class Database:
 def make_engine(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        options.setdefault("pool_pre_ping", True)
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        if "pool_pre_ping" not in options:
+            _ping_after_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("connect_args", {}).update(
@@ -87,6 +92,35 @@ def make_engine(url: str, **options: Any) -> Engine:
     engine = create_engine(url, **options)
     _configure_sqlite(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle, not on every checkout.
+
+    A connection that was idle a while may have been dropped (a restart, a hosted database's
+    idle timeout); it is pinged and replaced if dead, as pool_pre_ping would. One returned
+    moments ago is used as is: pinging it cost every short write a round trip of its own
+    (bench/service_calls.py). A restart inside that window fails one request, which the
+    pages report as an outage, and SQLAlchemy then renews the whole pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return  # new, or just returned
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                # The pool replaces this connection and, the server having gone, the rest.
+                raise InvalidatePoolError(str(exc)) from exc
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -66,15 +66,18 @@ def enqueue(
     uow: UnitOfWork,
     *,
     order: Order,
+    contact: Contact | None,
     event: OrderEvent,
     template: str,
     settings: BusinessSettings,
     facts: OrderFacts,
 ) -> Notification | None:
-    """Add the notification the change implies, in the change's own transaction."""
+    """Add the notification the change implies, in the change's own transaction.
+
+    `contact` is the order's customer (its channel, phone and opt-out), read with the order.
+    """
     if template not in settings.notify_events:
         return None
-    contact = uow.session.get(Contact, order.contact_id)
     channel, recipient = choose_channel(contact, order)
     message = render(template, facts, settings.business_name, reply_to=settings.reply_to_email)
     row = Notification(

@@ -453,6 +453,37 @@ class OrderDetails:
         return f"{self.first_name} {self.last_name}"
 
 
+# Opening an order reads plain columns with Core (no ORM objects to build and throw away),
+# and the customer's channel comes with the order in one statement.
+DETAIL_QUERY = select(
+    Order.__table__, Contact.__table__.c.preferred_channel.label("contacts_preferred_channel")
+).outerjoin(Contact.__table__, Contact.__table__.c.id == Order.__table__.c.contact_id)
+ITEM_COLUMNS = tuple(
+    OrderItem.__table__.c[name]
+    for name in ("sku", "name", "quantity", "unit_price_cents", "subtotal_cents", "tax_cents",
+                 "total_cents")
+)  # fmt: skip
+EVENT_COLUMNS = tuple(
+    OrderEvent.__table__.c[name]
+    for name in ("kind", "from_value", "to_value", "actor", "detail", "created_at")
+)
+NOTIFICATION_COLUMNS = tuple(
+    Notification.__table__.c[name]
+    for name in (
+        "id",
+        "template",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "provider_id",
+        "created_at",
+        "sent_at",
+    )
+)
+
+
 def order_details(
     db: Database, *, order_id: int | None = None, number: str | None = None
 ) -> OrderDetails | None:
@@ -460,7 +491,7 @@ def order_details(
         order = _find(session, order_id, number)
         if order is None:
             return None
-        contact = session.get(Contact, order.contact_id)
+        channel = order.contacts_preferred_channel
         return OrderDetails(
             id=order.id,
             number=order.number,
@@ -476,7 +507,7 @@ def order_details(
             last_name=order.customer_last_name,
             email=order.customer_email,
             phone=order.customer_phone,
-            preferred_channel=contact.preferred_channel.value if contact else "email",
+            preferred_channel=channel.value if channel else "email",
             street=order.ship_street,
             apartment=order.ship_apartment,
             city=order.ship_city,
@@ -495,47 +526,45 @@ def order_details(
             cancel_reason=order.cancel_reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
-            items=[_item(i) for i in order.items],
+            items=_items(session, order.id),
             events=_events(session, order.id),
             notifications=_notifications(session, order.id),
         )
 
 
-def _find(session: Session, order_id: int | None, number: str | None) -> Order | None:
+def _find(session: Session, order_id: int | None, number: str | None) -> Any:
+    """The order's row (its columns and its customer's channel), or None."""
+    table = Order.__table__.c
     if order_id is not None:
-        return session.get(Order, order_id)
+        return session.execute(DETAIL_QUERY.where(table.id == order_id)).one_or_none()
     if number:
         wanted = searchable(number).strip().upper()
-        return session.scalar(select(Order).where(Order.number == wanted))
+        return session.execute(DETAIL_QUERY.where(table.number == wanted)).one_or_none()
     return None
 
 
-def _item(item: OrderItem) -> ItemView:
-    return ItemView(
-        item.sku,
-        item.name,
-        item.quantity,
-        item.unit_price_cents,
-        item.subtotal_cents,
-        item.tax_cents,
-        item.total_cents,
+def _items(session: Session, order_id: int) -> list[ItemView]:
+    table = OrderItem.__table__.c
+    rows = session.execute(
+        select(*ITEM_COLUMNS).where(table.order_id == order_id).order_by(table.id)
     )
+    return [ItemView(*row) for row in rows]
 
 
 def _events(session: Session, order_id: int) -> list[EventView]:
-    rows = session.scalars(
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.created_at, OrderEvent.id)
+    table = OrderEvent.__table__.c
+    rows = session.execute(
+        select(*EVENT_COLUMNS)
+        .where(table.order_id == order_id)
+        .order_by(table.created_at, table.id)
     )
-    return [
-        EventView(e.kind, e.from_value, e.to_value, e.actor, e.detail, e.created_at) for e in rows
-    ]
+    return [EventView(*row) for row in rows]
 
 
 def _notifications(session: Session, order_id: int) -> list[NotificationView]:
-    rows = session.scalars(
-        select(Notification).where(Notification.order_id == order_id).order_by(Notification.id)
+    table = Notification.__table__.c
+    rows = session.execute(
+        select(*NOTIFICATION_COLUMNS).where(table.order_id == order_id).order_by(table.id)
     )
     return [
         NotificationView(

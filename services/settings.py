@@ -11,8 +11,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, field_validator
-from sqlalchemy import select
+from sqlalchemy import JSON, ScalarSelect, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from db.database import Database
 from db.models import Setting
@@ -68,11 +71,45 @@ FIELD_NAMES = {f.name for f in fields(BusinessSettings)}
 
 def load_settings(session: Session) -> BusinessSettings:
     rows = session.execute(select(Setting.key, Setting.value))
-    stored = {key: json.loads(value) for key, value in rows}
+    return settings_from(dict(rows.all()))
+
+
+def settings_from(rows: dict[str, str]) -> BusinessSettings:
+    """The settings from their stored rows ({key: JSON text}); unset ones keep their defaults."""
+    stored = {key: json.loads(value) for key, value in rows.items()}
     known = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     if "notify_events" in known:
         known["notify_events"] = tuple(known["notify_events"])
     return replace(BusinessSettings(), **known)
+
+
+class _settings_object(FunctionElement[Any]):
+    """Every stored setting as one JSON object {key: JSON text}: one aggregate, one column."""
+
+    type = JSON()
+    inherit_cache = True
+    name = "settings_object"
+
+
+@compiles(_settings_object)
+def _json_object_agg(element: _settings_object, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_settings_object, "sqlite")
+def _json_group_object(element: _settings_object, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+def stored_settings() -> ScalarSelect[Any]:
+    """The settings rows as a column of another query, for `settings_from(value or {})`.
+
+    The status services read them in the same statement as the order: every change reads
+    them fresh (several servers share the database) without a round trip of its own.
+    """
+    # Table columns, not the mapped attributes: those would make the whole query an ORM one.
+    table = Setting.__table__.c
+    return select(_settings_object(table.key, table.value)).scalar_subquery()
 
 
 def validate_settings(values: BusinessSettings) -> None:

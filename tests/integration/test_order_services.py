@@ -284,6 +284,7 @@ def test_cancelling_a_paid_order_can_refund_it_in_the_same_step(db, catalogue):
     change = orders.set_payment_status(
         db, order_id=change.order_id, expected_version=change.version, actor=ACTOR, payment="paid"
     )
+    paid_version = change.version
     change = orders.cancel_order(
         db,
         order_id=change.order_id,
@@ -297,6 +298,7 @@ def test_cancelling_a_paid_order_can_refund_it_in_the_same_step(db, catalogue):
         OrderStatus.CANCELLED,
         PaymentStatus.REFUNDED,
     )
+    assert details.version == change.version == paid_version + 2  # two changes: cancel, refund
     assert details.cancel_reason == "Out of stock"
     cancelled = details.notifications[-1]
     assert cancelled.template == "cancelled"

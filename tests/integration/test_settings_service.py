@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from db.database import Database
 from db.models import Order
 from services import orders
 from services.inputs import InvalidInput
 from services.queries import business_settings
-from services.settings import InvalidSetting, bp_to_percent, percent_to_bp, save_settings
+from services.settings import (
+    InvalidSetting,
+    bp_to_percent,
+    load_settings,
+    percent_to_bp,
+    save_settings,
+    settings_from,
+    stored_settings,
+)
 from services.status import configuration_status, count_tokens
 from tests.builders import add_catalogue, order_data
 
@@ -40,6 +49,19 @@ def test_settings_typed_in_the_form_are_stored_and_used_by_the_next_order(db):
         order = session.get(Order, change.order_id)
     assert (order.tax_cents, order.shipping_cents, order.total_cents) == (480, 395, 3275)
     assert order.currency == "GBP"
+
+
+def test_the_settings_read_inside_another_query_match_the_stored_ones(db):
+    def inside_a_query():
+        with db.reading() as session:
+            return settings_from(session.scalar(select(stored_settings())) or {})
+
+    with db.reading() as session:
+        assert inside_a_query() == load_settings(session)  # none stored: the defaults
+    save_settings(db, values=FORM, actor="owner")
+    with db.reading() as session:
+        assert inside_a_query() == load_settings(session)
+    assert inside_a_query().notify_events == ("confirmed", "shipped")
 
 
 def test_an_order_at_the_free_shipping_threshold_ships_free(db):

@@ -1,0 +1,62 @@
+"""PostgreSQL connections: checked before use only after sitting idle, and replaced if dead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from db import database
+from db.database import Database
+from tests.conftest import PG_URL_VARIABLE, postgres_url
+
+
+@pytest.fixture
+def pg() -> Iterator[Database]:
+    url = postgres_url()
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
+    db = Database(url, pool_size=1, max_overflow=0)
+    yield db
+    db.dispose()
+
+
+def backend_pid(db: Database) -> int:
+    with db.engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_backend_pid()")))
+
+
+def pings(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    seen: list[object] = []
+    real = db.engine.dialect.do_ping
+
+    def counting(dbapi_connection: object) -> bool:
+        seen.append(dbapi_connection)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", counting)
+    return seen
+
+
+def test_a_connection_returned_moments_ago_is_used_without_a_ping(pg, monkeypatch):
+    first = backend_pid(pg)
+    seen = pings(pg, monkeypatch)
+    assert backend_pid(pg) == first
+    assert seen == []
+
+
+def test_an_idle_connection_is_pinged_before_use(pg, monkeypatch):
+    first = backend_pid(pg)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    seen = pings(pg, monkeypatch)
+    assert backend_pid(pg) == first
+    assert len(seen) == 1
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_without_an_error(pg, monkeypatch):
+    dropped = backend_pid(pg)
+    with Database(postgres_url() or "").engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    assert backend_pid(pg) != dropped
