@@ -21,6 +21,7 @@ PING_AFTER_IDLE_S = 5.0
 NEXT_COUNTER = text(
     "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
 )
+NEXT_IN_SEQUENCE = text(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}')")
 
 
 class Database:
@@ -66,7 +67,7 @@ class Database:
         if self.is_sqlite:
             value = session.execute(NEXT_COUNTER).scalar_one()
         else:
-            value = session.execute(text(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}')")).scalar_one()
+            value = session.execute(NEXT_IN_SEQUENCE).scalar_one()
         return f"ORD-{value}"
 
     def ping(self) -> None:
