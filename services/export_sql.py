@@ -141,10 +141,16 @@ def _cell(kind: str, raw: str, segments: list[Segment], sqlite: bool) -> str:
 
 
 def _text(raw: str, sqlite: bool) -> str:
-    # PostgreSQL's CSV writes '' as "" (to tell it from NULL); csv.writer writes nothing.
-    first = f"unicode({raw})" if sqlite else f"ascii({raw})"
-    plain = raw if sqlite else f"nullif({raw}, '')"
-    return f"CASE WHEN {first} IN ({FORMULA_CODES}) THEN '''' || {raw} ELSE {plain} END"
+    if sqlite:
+        # All six prefixes sort before 'A' byte-wise: one cheap comparison passes over most
+        # text. (Not on PostgreSQL, whose collation may ignore punctuation.)
+        formula = f"{raw} < 'A' AND unicode({raw}) IN ({FORMULA_CODES})"
+        plain = raw
+    else:
+        # COPY writes '' as "" (to tell it from NULL), csv.writer as nothing: send NULL.
+        formula = f"ascii({raw}) IN ({FORMULA_CODES})"
+        plain = f"nullif({raw}, '')"
+    return f"CASE WHEN {formula} THEN '''' || {raw} ELSE {plain} END"
 
 
 def _money(raw: str, sqlite: bool) -> str:
