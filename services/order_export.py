@@ -168,6 +168,19 @@ def item_rows(db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> I
                 ]
 
 
+def export_size(db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> int:
+    """How many rows the export will have: what its progress counts towards."""
+    orders = cast(Table, Order.__table__)
+    source: Any = orders
+    if kind == "items":
+        source = cast(Table, OrderItem.__table__).join(orders, OrderItem.order_id == Order.id)
+    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    with db.reading() as session:
+        return session.execute(
+            select(func.count()).select_from(source).where(*conditions)
+        ).scalar_one()
+
+
 # ---- CSV: formatted by the database, written as it is read ----
 
 BOM = "\ufeff".encode()
