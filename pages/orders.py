@@ -62,7 +62,7 @@ st.session_state.setdefault("orders.shown_ids", {})
 st.session_state.setdefault("orders.seen_selection", {})
 st.session_state.setdefault("orders.paging", {})
 st.session_state.setdefault("orders.table_generation", {})
-st.session_state.setdefault(EXPORT_READY, {})  # tab → (file name, download link)
+st.session_state.setdefault(EXPORT_READY, {})  # tab → (filters, file name, download link)
 if "orders.newest_id" not in st.session_state:
     st.session_state["orders.newest_id"] = newest_order_id(db)
 
@@ -388,10 +388,10 @@ def exports(tab: Tab, chosen: OrderFilter) -> None:
         for column, (kind, label, fmt) in zip(st.columns(4), buttons, strict=True):
             name = EXPORT_FORMATS[fmt][2]
             if column.button(f"{label} ({name})", key=f"orders.export.{kind}.{fmt}.{tab.value}"):
-                st.session_state[EXPORT_READY][tab.value] = run_export(kind, fmt, tab, chosen)
-        ready = st.session_state[EXPORT_READY].get(tab.value)
-        if ready is not None:
-            file_name, url = ready
+                ready = run_export(kind, fmt, tab, chosen)
+                st.session_state[EXPORT_READY][tab.value] = (chosen, *ready)
+        made_for, file_name, url = st.session_state[EXPORT_READY].get(tab.value, (None, "", ""))
+        if made_for == chosen:  # a link for other filters would download another view
             st.link_button(
                 f"Download {file_name}",
                 url,
@@ -410,7 +410,7 @@ def run_export(kind: str, fmt: str, tab: Tab, chosen: OrderFilter) -> tuple[str,
     bar = st.progress(0.0, text=f"Exporting {total:,} rows…")
 
     def progress(done: int) -> None:
-        bar.progress(min(done / total, 1.0), text=f"Exported {done:,} of {total:,} rows…")
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} rows…")
 
     token = export_files.waiting.write(
         lambda out: writer(

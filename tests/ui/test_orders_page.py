@@ -603,3 +603,5 @@ def test_an_export_runs_with_progress_and_offers_a_one_time_download_link(shop, 
         shop, kind="orders", tab=Tab.PENDING, filters=OrderFilter(), zone=zone
     )
     found.path.unlink()
+    at.text_input(key="orders.search").input("c1@example.com").run()
+    assert not at.get("link_button")  # its link was for the view before this search
