@@ -206,6 +206,8 @@ FILTERS = [
     (Tab.ALL, OrderFilter(sources=(Source.ASSISTANT,), text="ada")),
     (Tab.ALL, OrderFilter(text="ada@ex 41555")),
     (Tab.ALL, OrderFilter(text="%_\\")),
+    (Tab.ALL, OrderFilter(text='o\'b "x" ; drop')),  # quoted safely into the COPY
+    (Tab.ALL, OrderFilter(text="lovelace")),  # a match that the quote filter above misses
     (Tab.ALL, OrderFilter(date_from=date(2026, 3, 8), date_to=date(2026, 3, 8))),
     (Tab.ALL, OrderFilter(date_from=date(2026, 11, 1))),
     (Tab.ALL, OrderFilter(date_to=date(2026, 3, 28))),
