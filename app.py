@@ -9,7 +9,7 @@ import streamlit as st
 from starlette.routing import Route
 
 import config
-from api import health, intake, webhooks
+from api import exports, health, intake, webhooks
 from services.delivery import BackgroundDelivery
 from ui import resources
 
@@ -37,7 +37,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 
 app = st.App(
     "dashboard/main.py",
-    routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES],
+    routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES, *exports.ROUTES],
     lifespan=lifespan,
     on_script_error=resources.on_script_error,
 )

@@ -17,10 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from bench.datasets import kind_of
 from bench.measure import Floor, Row, Section, Target
@@ -104,28 +102,22 @@ def _child(mode: str, url: str, out: Path, zone: str) -> dict[str, float]:
 
 
 def _export(mode: str, url: str, out: Path) -> None:
+    """What the Orders page runs: the export written straight to a file, as it is read."""
     from db.database import Database
-    from services.order_export import export_csv, export_excel
+    from services.order_export import write_csv, write_excel
     from services.queries import OrderFilter, Tab, business_settings
 
     db = Database(url)
     zone = business_settings(db).zone
-    export = export_csv if mode == "csv" else export_excel
+    export = write_csv if mode == "csv" else write_excel
     today = date.today()  # warm-up: the same code on the few orders placed today
-    export(db, kind="orders", tab=Tab.ALL, filters=OrderFilter(date_from=today, date_to=today),
-           zone=zone)  # fmt: skip
+    with out.open("wb") as handle:
+        export(db, handle, kind="orders", tab=Tab.ALL,
+               filters=OrderFilter(date_from=today, date_to=today), zone=zone)  # fmt: skip
     started = time.perf_counter()
     with out.open("wb") as handle:
-        _write(export(db, kind="orders", tab=Tab.ALL, filters=OrderFilter(), zone=zone), handle)
+        export(db, handle, kind="orders", tab=Tab.ALL, filters=OrderFilter(), zone=zone)
     _report(started, out)
-
-
-def _write(data: bytes | str | Iterable[Any], handle: Any) -> None:
-    """Whatever an exporter returns: the whole file, or its chunks as they come."""
-    if isinstance(data, bytes | str):
-        data = [data]
-    for chunk in data:
-        handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
 
 
 def _floor(url: str, out: Path, zone: str) -> None:

@@ -9,8 +9,9 @@ import streamlit as st
 
 from db.models import Source
 from domain.order import CURRENT, PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
+from services import export_files
 from services.notifications import dry_run_channels
-from services.order_export import export_csv, export_excel
+from services.order_export import export_size, write_csv, write_excel
 from services.queries import (
     COUNT_LIMIT,
     OrderFilter,
@@ -47,6 +48,7 @@ SORT_LABELS = {
     Sort.TOTAL_LOW: "Total, low to high",
 }
 SELECTED = order_detail.SELECTED
+EXPORT_READY = "orders.export.ready"
 
 require_staff()  # before anything reads data
 db = database()
@@ -60,6 +62,7 @@ st.session_state.setdefault("orders.shown_ids", {})
 st.session_state.setdefault("orders.seen_selection", {})
 st.session_state.setdefault("orders.paging", {})
 st.session_state.setdefault("orders.table_generation", {})
+st.session_state.setdefault(EXPORT_READY, {})  # tab → (filters, file name, download link)
 if "orders.newest_id" not in st.session_state:
     st.session_state["orders.newest_id"] = newest_order_id(db)
 
@@ -371,35 +374,60 @@ def _empty_text(tab: Tab, chosen: OrderFilter) -> str:
 
 
 def exports(tab: Tab, chosen: OrderFilter) -> None:
+    """Each export is written to a temporary file with its progress shown, then downloaded
+    from disk through /exports/{token} (api.exports): a large one never sits in memory."""
     with st.expander("Export this view", icon=":material/download:"):
         st.caption(
             "Exactly the orders matching the tab and filters above. Money as decimals in "
             f"{settings.currency}; times in {settings.timezone}."
         )
-        stamp = date.today().isoformat()
         buttons = [
             (kind, label, fmt)
             for kind, label in (("orders", "Orders"), ("items", "Line items"))
             for fmt in ("csv", "xlsx")
         ]
         for column, (kind, label, fmt) in zip(st.columns(4), buttons, strict=True):
-            exporter, mime, name = EXPORT_FORMATS[fmt]
-            column.download_button(
-                f"{label} ({name})",
-                data=lambda kind=kind, exporter=exporter: exporter(
-                    db, kind=kind, tab=tab, filters=chosen, zone=zone
-                ),
-                file_name=f"{kind}-{tab.value}-{stamp}.{fmt}",
-                mime=mime,
-                key=f"orders.export.{kind}.{fmt}.{tab.value}",
-                on_click="ignore",
+            name = EXPORT_FORMATS[fmt][2]
+            if column.button(f"{label} ({name})", key=f"orders.export.{kind}.{fmt}.{tab.value}"):
+                ready = run_export(kind, fmt, tab, chosen)
+                st.session_state[EXPORT_READY][tab.value] = (chosen, *ready)
+        made_for, file_name, url = st.session_state[EXPORT_READY].get(tab.value, (None, "", ""))
+        if made_for == chosen:  # a link for other filters would download another view
+            st.link_button(
+                f"Download {file_name}",
+                url,
+                type="primary",
+                icon=":material/download:",
+                key=f"orders.export.download.{tab.value}",
             )
+            st.caption("The link downloads once, within 15 minutes.")
+
+
+def run_export(kind: str, fmt: str, tab: Tab, chosen: OrderFilter) -> tuple[str, str]:
+    """Write the export with a progress bar; returns its file name and download link."""
+    writer, mime, _name = EXPORT_FORMATS[fmt]
+    file_name = f"{kind}-{tab.value}-{date.today().isoformat()}.{fmt}"
+    total = export_size(db, kind=kind, tab=tab, filters=chosen, zone=zone)
+    bar = st.progress(0.0, text=f"Exporting {total:,} rows…")
+
+    def progress(done: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} rows…")
+
+    token = export_files.waiting.write(
+        lambda out: writer(
+            db, out, kind=kind, tab=tab, filters=chosen, zone=zone, progress=progress
+        ),
+        file_name=file_name,
+        mime=mime,
+    )
+    bar.empty()
+    return file_name, f"/exports/{token}"
 
 
 EXPORT_FORMATS = {
-    "csv": (export_csv, "text/csv", "CSV"),
+    "csv": (write_csv, "text/csv", "CSV"),
     "xlsx": (
-        export_excel,
+        write_excel,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "Excel",
     ),

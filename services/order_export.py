@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnClause, Select, Table, func, literal_column, select
 
 from db.database import Database
 from db.models import Order, OrderItem
 from domain.money import to_decimal
+from services.export_sql import ITEM_CELLS, ORDER_CELLS, cells_sql, zone_segments
 from services.queries import OrderFilter, Tab, order_conditions
 
 CHUNK = 2_000
@@ -166,6 +168,121 @@ def item_rows(db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> I
                 ]
 
 
+def export_size(db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> int:
+    """How many rows the export will have: what its progress counts towards."""
+    orders = cast(Table, Order.__table__)
+    source: Any = orders
+    if kind == "items":
+        source = cast(Table, OrderItem.__table__).join(orders, OrderItem.order_id == Order.id)
+    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    with db.reading() as session:
+        return session.execute(
+            select(func.count()).select_from(source).where(*conditions)
+        ).scalar_one()
+
+
+# ---- CSV: formatted by the database, written as it is read ----
+
+BOM = "\ufeff".encode()
+Progress = Callable[[int], None]  # told the number of rows written so far, now and then
+
+
+def _csv_line(values: list[str]) -> bytes:
+    line = io.StringIO()
+    csv.writer(line).writerow(values)
+    return line.getvalue().encode()
+
+
+def _formatted_select(
+    db: Database, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo
+) -> Select[Any]:
+    """The export as one query over the filtered orders, every cell already text."""
+    segments = zone_segments(zone, *_time_span(db))
+    cells = ORDER_CELLS if kind == "orders" else ITEM_CELLS
+    select_list: ColumnClause[Any] = literal_column(cells_sql(cells, segments, sqlite=db.is_sqlite))
+    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    orders = cast(Table, Order.__table__)
+    if kind == "orders":
+        return select(select_list).select_from(orders).where(*conditions).order_by(Order.id)
+    items = cast(Table, OrderItem.__table__)
+    return (
+        select(select_list)
+        .select_from(items.join(orders, OrderItem.order_id == Order.id))
+        .where(*conditions)
+        .order_by(OrderItem.order_id, OrderItem.id)
+    )
+
+
+def _time_span(db: Database) -> tuple[datetime, datetime]:
+    """From the oldest order to a day past the newest (or now: orders placed meanwhile)."""
+    with db.reading() as session:
+        oldest, newest = session.execute(
+            select(func.min(Order.created_at), func.max(Order.created_at))
+        ).one()
+    now = datetime.now(UTC)
+    return oldest or now, max(newest or now, now) + timedelta(days=1)
+
+
+def _sqlite_csv(
+    db: Database, statement: Select[Any], out: BinaryIO, progress: Progress | None
+) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(text)
+    written = 0
+    with db.reading() as session:
+        # The driver's own cursor: its rows are the finished cells, for csv.writer as they are.
+        cursor = session.connection().execute(statement).cursor
+        while rows := cursor.fetchmany(CHUNK):
+            writer.writerows(rows)
+            written += len(rows)
+            if progress:
+                progress(written)
+    text.flush()
+    text.detach()
+    return written
+
+
+def _copy_csv(
+    db: Database, statement: Select[Any], out: BinaryIO, progress: Progress | None
+) -> int:
+    with db.reading() as session:
+        connection = session.connection()
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        params = {k: _plain(v) for k, v in compiled.construct_params().items()}
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        query = cursor.mogrify(compiled.string, params).decode()
+        rows = _CopyRows(out, progress)
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')", rows)
+        return rows.written
+
+
+def _plain(value: Any) -> Any:
+    """A bound value as the driver takes it (an enum by its stored value)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+class _CopyRows:
+    """COPY's rows, ended as csv.writer ends them (CRLF).
+
+    The server sends each row in a message of its own, ending in LF, and psycopg2 hands
+    each message to write(); a newline inside a cell is quoted, and never ends a message.
+    """
+
+    def __init__(self, out: BinaryIO, progress: Progress | None) -> None:
+        self._out = out
+        self._progress = progress
+        self.written = 0
+
+    def write(self, row: bytes) -> None:
+        self._out.write(memoryview(row)[:-1])
+        self._out.write(b"\r\n")
+        self.written += 1
+        if self._progress and self.written % CHUNK == 0:
+            self._progress(self.written)
+
+
 Rows = Callable[[Database, Tab, OrderFilter, ZoneInfo], Iterator[list[Any]]]
 EXPORTS: dict[str, tuple[list[str], Rows]] = {
     "orders": (ORDER_HEADERS, order_rows),
@@ -173,47 +290,79 @@ EXPORTS: dict[str, tuple[list[str], Rows]] = {
 }
 
 
+def write_csv(
+    db: Database,
+    out: BinaryIO,
+    *,
+    kind: str,
+    tab: Tab,
+    filters: OrderFilter,
+    zone: ZoneInfo,
+    progress: Progress | None = None,
+) -> int:
+    """Write the CSV export to `out` as it is read; returns the number of rows written.
+
+    The database formats every cell (money, zone, labels, formula guard) so the rows go
+    from its cursor to the file untouched: on PostgreSQL through COPY, on SQLite through
+    csv.writer. The bytes are those the row builders above would give, written by
+    csv.writer with a BOM.
+    """
+    headers = EXPORTS[kind][0]
+    out.write(BOM + _csv_line(headers))
+    statement = _formatted_select(db, kind, tab, filters, zone)
+    if db.is_sqlite:
+        return _sqlite_csv(db, statement, out, progress)
+    return _copy_csv(db, statement, out, progress)
+
+
 def export_csv(db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> bytes:
+    """The whole CSV file at once: for small exports and tests; pages use write_csv."""
+    with io.BytesIO() as out:
+        write_csv(db, out, kind=kind, tab=tab, filters=filters, zone=zone)
+        return out.getvalue()
+
+
+def write_excel(
+    db: Database,
+    out: BinaryIO,
+    *,
+    kind: str,
+    tab: Tab,
+    filters: OrderFilter,
+    zone: ZoneInfo,
+    progress: Progress | None = None,
+) -> int:
+    """Write the Excel export to `out`; returns the number of rows written."""
     headers, rows = EXPORTS[kind]
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b") as spool:
-        text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
-        writer.writerow(headers)
-        for row in rows(db, tab, filters, zone):
-            writer.writerow([safe_cell(value) for value in row])
-        text.flush()
-        return _read_all(text.detach())
+    # constant_memory streams rows to disk as they are written.
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet("Orders" if kind == "orders" else "Line items")
+    bold = book.add_format({"bold": True})
+    money_format = book.add_format({"num_format": "#,##0.00"})
+    sheet.write_row(0, 0, headers, bold)
+    written = 0
+    for written, row in enumerate(rows(db, tab, filters, zone), start=1):
+        for column, value in enumerate(row):
+            _write(sheet, written, column, value, money_format)
+        if progress and written % CHUNK == 0:
+            progress(written)
+    book.close()
+    return written
 
 
 def export_excel(
     db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo
 ) -> bytes:
-    headers, rows = EXPORTS[kind]
-    with tempfile.TemporaryFile() as handle:
-        # constant_memory streams rows to disk as they are written.
-        book = xlsxwriter.Workbook(handle, {"constant_memory": True, "strings_to_formulas": False})
-        sheet = book.add_worksheet("Orders" if kind == "orders" else "Line items")
-        bold = book.add_format({"bold": True})
-        money_format = book.add_format({"num_format": "#,##0.00"})
-        sheet.write_row(0, 0, headers, bold)
-        for index, row in enumerate(rows(db, tab, filters, zone), start=1):
-            for column, value in enumerate(row):
-                _write(sheet, index, column, value, money_format)
-        book.close()
-        return _read_all(handle)
+    """The whole workbook at once: for small exports and tests; pages use write_excel."""
+    with io.BytesIO() as out:
+        write_excel(db, out, kind=kind, tab=tab, filters=filters, zone=zone)
+        return out.getvalue()
 
 
 def _write(sheet: Any, row: int, column: int, value: Any, money_format: Any) -> None:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         sheet.write_number(row, column, float(value), money_format)
     elif isinstance(value, int):
         sheet.write_number(row, column, value)
     else:
         sheet.write_string(row, column, safe_cell(value))
-
-
-def _read_all(handle: BinaryIO | Any) -> bytes:
-    handle.seek(0)
-    return handle.read()

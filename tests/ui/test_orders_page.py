@@ -562,3 +562,46 @@ def test_the_page_says_plainly_when_customer_messages_are_not_being_sent(shop, m
     monkeypatch.setenv("TWILIO_FROM_NUMBER", "+14155550100")
     at = run_page()
     assert not any("dry-run mode" in w.value for w in at.warning)
+
+
+def test_an_export_runs_with_progress_and_offers_a_one_time_download_link(shop, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from streamlit.delta_generator import DeltaGenerator
+
+    from services import export_files
+    from services.order_export import export_csv
+    from services.queries import OrderFilter, Tab
+
+    for n in range(3):
+        place(shop, customer__email=f"c{n}@example.com")
+    monkeypatch.setattr("services.order_export.CHUNK", 1)  # progress after every row
+    shown: list[str] = []
+    progress = DeltaGenerator.progress
+
+    def recording(self, value, text=None):
+        shown.append(text)
+        return progress(self, value, text=text)
+
+    monkeypatch.setattr(DeltaGenerator, "progress", recording)
+    at = run_page()
+    at.button(key="orders.export.orders.csv.pending").click().run()
+    assert not at.exception, at.exception
+    assert shown == [  # (the bar's first text, "Exporting 3 rows…", comes from st.progress)
+        "Exported 1 of 3 rows…",
+        "Exported 2 of 3 rows…",
+        "Exported 3 of 3 rows…",
+    ]
+    [link] = at.get("link_button")
+    file_name = f"orders-pending-{datetime.now().date().isoformat()}.csv"
+    assert link.proto.label == f"Download {file_name}"
+    token = link.proto.url.removeprefix("/exports/")
+    found = export_files.waiting.take(token)
+    assert found is not None and found.file_name == file_name
+    zone = ZoneInfo("UTC")
+    assert found.path.read_bytes() == export_csv(
+        shop, kind="orders", tab=Tab.PENDING, filters=OrderFilter(), zone=zone
+    )
+    found.path.unlink()
+    at.text_input(key="orders.search").input("c1@example.com").run()
+    assert not at.get("link_button")  # its link was for the view before this search

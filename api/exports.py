@@ -1,0 +1,33 @@
+"""`GET /exports/{token}`: stream a finished export from disk, once, then delete it.
+
+The token is the permission (see services.export_files): only the page of a signed-in
+member of staff makes one, and it is unguessable, single-use and short-lived.
+"""
+
+from __future__ import annotations
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from services import export_files
+
+
+async def download(request: Request) -> Response:
+    found = export_files.waiting.take(request.path_params["token"])
+    if found is None:
+        return PlainTextResponse(
+            "This download has expired or was already used. Export again from the Orders page.",
+            status_code=404,
+        )
+    return FileResponse(
+        found.path,
+        media_type=found.mime,
+        filename=found.file_name,
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(found.path.unlink, missing_ok=True),
+    )
+
+
+ROUTES = [Route("/exports/{token}", download, methods=["GET"])]
