@@ -174,7 +174,7 @@ def export_size(db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone
     source: Any = orders
     if kind == "items":
         source = cast(Table, OrderItem.__table__).join(orders, OrderItem.order_id == Order.id)
-    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    conditions = order_conditions(tab, filters, zone)
     with db.reading() as session:
         return session.execute(
             select(func.count()).select_from(source).where(*conditions)
@@ -200,7 +200,7 @@ def _formatted_select(
     segments = zone_segments(zone, *_time_span(db))
     cells = ORDER_CELLS if kind == "orders" else ITEM_CELLS
     select_list: ColumnClause[Any] = literal_column(cells_sql(cells, segments, sqlite=db.is_sqlite))
-    conditions = order_conditions(tab, filters, zone, sqlite=db.is_sqlite)
+    conditions = order_conditions(tab, filters, zone)
     orders = cast(Table, Order.__table__)
     if kind == "orders":
         return select(select_list).select_from(orders).where(*conditions).order_by(Order.id)

@@ -35,9 +35,7 @@ def _reference_orders(db, tab, filters, zone):
     columns = [c for c in Order.__table__.columns if c.key not in ("search_text", "version")]
     with db.reading() as session:
         found = session.execute(
-            select(*columns)
-            .where(*order_conditions(tab, filters, zone, sqlite=db.is_sqlite))
-            .order_by(Order.id)
+            select(*columns).where(*order_conditions(tab, filters, zone)).order_by(Order.id)
         ).all()
     return found
 
