@@ -27,9 +27,11 @@ from domain.order import (
     ReasonRequired,
     TrackingRequired,
 )
-from services import orders
+from services import orders, outbox
 from services.inputs import InvalidInput
 from services.queries import order_details
+from services.settings import load_settings
+from services.templates import render
 from services.unit_of_work import StaleOrder
 from tests.builders import add_catalogue, order_data
 
@@ -208,6 +210,31 @@ def test_an_order_goes_from_pending_to_completed_with_an_event_and_notification_
         "completed",
     ]
     assert all(n.status == "queued" for n in details.notifications)
+
+
+def test_each_message_reads_the_same_as_one_rendered_from_the_whole_stored_order(db, catalogue):
+    # The status services read only the order columns they use (orders.CHANGE_COLUMNS): a
+    # message needing another column would silently lose it. Render each stored message
+    # again from the whole order, as stored, and compare.
+    change = new_order(db)
+    for act, extra in [
+        (orders.confirm_order, {}),
+        (orders.mark_shipped, {"carrier": "UPS", "tracking_number": "1Z9", "ship_unpaid": True}),
+        (orders.complete_order, {}),
+    ]:
+        change = act(
+            db, order_id=change.order_id, expected_version=change.version, actor=ACTOR, **extra
+        )
+    with db.reading() as session:
+        order = session.get(Order, change.order_id)
+        settings = load_settings(session)
+        sent = session.scalars(select(Notification).order_by(Notification.id)).all()
+        assert [n.template for n in sent] == ["received", "confirmed", "shipped", "completed"]
+        for notification in sent[1:]:
+            again = render(notification.template, outbox.facts_of(order), settings.business_name,
+                           reply_to=settings.reply_to_email)  # fmt: skip
+            assert (notification.subject, notification.body_text) == (again.subject, again.text)
+            assert notification.recipient == order.customer_email
 
 
 def test_a_shipped_order_can_go_back_in_progress_with_a_reason(db, catalogue):
