@@ -334,7 +334,7 @@ def orders_table(tab: Tab) -> None:
         st.info(_empty_text(tab, chosen), icon=":material/inbox:")
     else:
         # Review help: on Pending, flag what a person should check in the assistant's orders.
-        from_assistant = [r.id for r in page.rows if r.source is Source.ASSISTANT]
+        from_assistant = {r.id: r.created_at for r in page.rows if r.source is Source.ASSISTANT}
         flags = review_flags(db, from_assistant) if tab is Tab.PENDING else {}
         st.dataframe(
             frame_of(page, flags),

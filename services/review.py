@@ -1,19 +1,20 @@
 """Review help on Pending orders: the flags a person should see before confirming one.
 
-Two queries for a whole page of orders, however long: the page's own orders (with whether
-their customer ordered before), then every order line that could make one a duplicate.
+One query for a whole page of orders, however long: the page's own orders and lines (with
+whether their customer ordered before), and every order line that could make one a duplicate.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import CompoundSelect, and_, bindparam, exists, null, or_, select, union_all
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from db.database import Database
 from db.models import Order, OrderItem
@@ -43,23 +44,29 @@ class _Seen:
         return tuple(sorted(self.lines))
 
 
-def review_flags(db: Database, order_ids: Iterable[int]) -> dict[int, list[str]]:
-    """{order id: flags} for each id given (an empty list when nothing stands out)."""
-    ids = sorted(set(order_ids))
-    flags: dict[int, list[str]] = {order_id: [] for order_id in ids}
-    if not ids:
+def review_flags(db: Database, placed: Mapping[int, datetime]) -> dict[int, list[str]]:
+    """{order id: flags} for each order given as {id: when it was placed} (the page's rows).
+
+    One prebuilt query: the page's orders with their lines and whether their customer
+    ordered before, and the lines of the same customers' other orders near them in time.
+    """
+    flags: dict[int, list[str]] = {order_id: [] for order_id in sorted(placed)}
+    if not placed:
         return flags
+    window = {
+        "ids": sorted(placed),
+        "start": min(placed.values()) - DUPLICATE_WINDOW,
+        "end": max(placed.values()) + DUPLICATE_WINDOW,
+    }
     with db.reading() as session:
-        page = session.execute(_page_query(ids)).all()
-        if not page:
-            return flags
-        nearby = _nearby_orders(session.execute(_lines_query(ids, page)).all())
+        rows = session.execute(REVIEW_QUERY, window).all()
+    nearby = _nearby_orders(rows)
     by_contact: dict[int, list[_Seen]] = defaultdict(list)
     for seen in nearby.values():
         if not seen.cancelled:
             by_contact[seen.contact_id].append(seen)
-    for row in page:
-        own = nearby.get(row.id) or _Seen(row.id, row.contact_id, row.created_at, False)
+    for row in {row.id: row for row in rows if row.id in flags}.values():
+        own = nearby[row.id]
         if any(_duplicates(own, other) for other in by_contact[row.contact_id]):
             flags[row.id].append(POSSIBLE_DUPLICATE)
         largest = max((quantity for _, quantity in own.lines), default=0)
@@ -72,52 +79,43 @@ def review_flags(db: Database, order_ids: Iterable[int]) -> dict[int, list[str]]
 
 # Made once: building an alias adapts its columns anew, which costs more than the query.
 EARLIER = aliased(Order, name="earlier")
-
-
-def _page_query(ids: list[int]) -> Any:
-    earlier = EARLIER
-    ordered_before = exists().where(
-        earlier.contact_id == Order.contact_id,
-        or_(
-            earlier.created_at < Order.created_at,
-            and_(earlier.created_at == Order.created_at, earlier.id < Order.id),
-        ),
+PAGE: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_ORDERED_BEFORE = exists().where(
+    EARLIER.contact_id == Order.contact_id,
+    or_(
+        EARLIER.created_at < Order.created_at,
+        and_(EARLIER.created_at == Order.created_at, EARLIER.id < Order.id),
+    ),
+)
+_LINE_COLUMNS = (
+    Order.id,
+    Order.contact_id,
+    Order.created_at,
+    Order.status,
+    Order.item_count,
+    OrderItem.sku,
+    OrderItem.quantity,
+)
+_PAGE_LINES = (
+    select(*_LINE_COLUMNS, _ORDERED_BEFORE.label("ordered_before"))
+    .join(OrderItem, OrderItem.order_id == Order.id)
+    .where(Order.id.in_(PAGE))
+)
+# The same customers' other orders in a coarse window around the whole page (the exact ±24 h
+# test per pair is in Python), reached through each customer's (contact, date) index.
+_CONTACTS = select(Order.contact_id).where(Order.id.in_(PAGE)).distinct().subquery("contacts")
+_NEARBY_LINES = (
+    select(*_LINE_COLUMNS, null().label("ordered_before"))
+    .select_from(_CONTACTS)
+    .join(Order, Order.contact_id == _CONTACTS.c.contact_id)
+    .join(OrderItem, OrderItem.order_id == Order.id)
+    .where(
+        Order.created_at.between(bindparam("start"), bindparam("end")),
+        Order.status != OrderStatus.CANCELLED,
+        Order.id.not_in(PAGE),
     )
-    return select(
-        Order.id,
-        Order.contact_id,
-        Order.created_at,
-        Order.item_count,
-        ordered_before.label("ordered_before"),
-    ).where(Order.id.in_(ids))
-
-
-def _lines_query(ids: list[int], page: Sequence[Any]) -> Any:
-    # A coarse window around the whole page; the exact ±24 h test per pair is in Python.
-    start = min(row.created_at for row in page) - DUPLICATE_WINDOW
-    end = max(row.created_at for row in page) + DUPLICATE_WINDOW
-    contacts = sorted({row.contact_id for row in page})
-    return (
-        select(
-            Order.id,
-            Order.contact_id,
-            Order.created_at,
-            Order.status,
-            OrderItem.sku,
-            OrderItem.quantity,
-        )
-        .join(OrderItem, OrderItem.order_id == Order.id)
-        .where(
-            or_(
-                Order.id.in_(ids),
-                and_(
-                    Order.contact_id.in_(contacts),
-                    Order.created_at.between(start, end),
-                    Order.status != OrderStatus.CANCELLED,
-                ),
-            )
-        )
-    )
+)
+REVIEW_QUERY: CompoundSelect = union_all(_PAGE_LINES, _NEARBY_LINES)
 
 
 def _nearby_orders(rows: Sequence[Any]) -> dict[int, _Seen]:

@@ -74,7 +74,7 @@ def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDeta
         return None
     with st.container(border=True, key="orders.details"):
         flags = (
-            review_flags(db, [details.id])[details.id]
+            review_flags(db, {details.id: details.created_at})[details.id]
             if details.status is OrderStatus.PENDING
             else []
         )
