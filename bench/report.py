@@ -56,15 +56,48 @@ def stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def store(section: Section, folder: Path) -> Path:
+# The step of `python -m bench` each row's key comes from (the key's first part).
+STEP_OF = {
+    "orders_page": "page",
+    "order_details": "details",
+    "status_change": "status",
+    "export_csv": "export",
+    "export_xlsx": "export",
+    "intake": "intake",
+    "server_rss_browsing": "browse",
+}
+
+
+def store(section: Section, folder: Path, steps: list[str], all_steps: tuple[str, ...]) -> Path:
+    """Save the section; a run of some steps keeps the stored rows of the other steps."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{section.kind}-{section.size}.json"
     data = asdict(section)
     for row, kept in zip(section.rows, data["rows"], strict=True):
         kept["ratio"], kept["passed"] = row.ratio, row.passed
         kept["target_text"] = row.target.describe() if row.target else ""
+    if set(steps) != set(all_steps) and path.exists():
+        _keep_other_steps(data, json.loads(path.read_text()), steps, all_steps)
     path.write_text(json.dumps(data, indent=1, default=str))
     return path
+
+
+def _keep_other_steps(
+    data: dict[str, Any], earlier: dict[str, Any], steps: list[str], all_steps: tuple[str, ...]
+) -> None:
+    def step(row: dict[str, Any]) -> str:
+        return STEP_OF[row["key"].split(".")[0]]
+
+    kept = [row for row in earlier["rows"] if step(row) not in steps]
+    if not kept:
+        return
+    data["rows"] = sorted(kept + data["rows"], key=lambda row: all_steps.index(step(row)))
+    data["steps"] = {**earlier["steps"], **data["steps"]}
+    meta = earlier["meta"]
+    data["notes"].append(
+        f"re-measured here: {', '.join(steps)}; the other rows were measured {meta['when']} "
+        f"at commit `{meta['commits']['head']}` (load average {meta['load_before']} before)"
+    )
 
 
 def write(folder: Path, output: Path) -> None:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             section = measure(url, size, args, box)
             failed += sum(1 for note in section.notes if note.startswith("FAILED"))
             ratios.update(section.ratios())
-            store(section, args.results)
+            store(section, args.results, args.only, STEPS)
             write(args.results, args.output)
     print(f"wrote {args.output}", flush=True)
     print(json.dumps(ratios, sort_keys=True), flush=True)

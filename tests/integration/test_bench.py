@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-from bench.measure import Floor, Row, Target
+from bench.measure import Floor, Row, Section, Target
+from bench.report import commits, machine, store, write
+from bench.run import STEPS
 from config import ROOT
 
 
@@ -54,3 +56,26 @@ def test_a_quick_run_measures_everything_and_prints_every_ratio_last(tmp_path):
     page = output.read_text()
     assert "## SQLite · 2,000 orders" in page and "Targets met:" in page
     assert "| Export all orders to CSV |" in page
+
+
+def test_a_run_of_some_steps_keeps_the_stored_figures_of_the_others(tmp_path):
+    def section(steps: dict[str, float], when: str) -> Section:
+        meta = {"when": when, "load_before": "0.1", "load_after": "0.1", "runs": 1,
+                "commits": commits() | {"head": when}, "machine": machine()}  # fmt: skip
+        measured = Section("sqlite", 10, "db", meta=meta)
+        for key, value in steps.items():
+            measured.add(Row(key, key, value, "ms", [Floor("f", "floor", 1.0)]))
+        return measured
+
+    full = section({"orders_page.all.page1": 2.0, "status_change": 3.0}, "first")
+    store(full, tmp_path, list(STEPS), STEPS)
+    path = store(section({"status_change": 1.5}, "second"), tmp_path, ["status"], STEPS)
+    stored = json.loads(path.read_text())
+    assert [(r["key"], r["value"]) for r in stored["rows"]] == [
+        ("orders_page.all.page1", 2.0),
+        ("status_change", 1.5),
+    ]
+    assert "re-measured here: status" in stored["notes"][-1]
+    assert "`first`" in stored["notes"][-1]
+    write(tmp_path, tmp_path / "BENCHMARKS.md")
+    assert "re-measured here: status" in (tmp_path / "BENCHMARKS.md").read_text()

@@ -183,6 +183,11 @@ def test_the_last_page_holds_the_oldest_orders(shop):
         ("%", set()),
         ("a_a", set()),
         ("o\\r", set()),
+        # Quotes and FTS5 query syntax are literals too, never an error.
+        ('love"lace', set()),
+        ('"lovelace"', set()),
+        ("lace* OR grace", set()),
+        ("NEAR(ada", set()),
     ],
 )
 def test_text_search_matches_each_word_as_a_literal(shop, words, expected):
