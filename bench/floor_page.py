@@ -13,28 +13,11 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
+from domain.order import OrderStatus, PaymentStatus
+from ui.display import ORDER_COLUMNS
 
 TABS = ["Pending Orders", "Current Orders", "All Orders"]
 ROWS = 50
-COLUMNS = {
-    "Order #": st.column_config.TextColumn(width="small", pinned=True),
-    "Customer": st.column_config.TextColumn(width="medium"),
-    "Items": st.column_config.TextColumn(width="medium"),
-    "Total": st.column_config.TextColumn(width="small", alignment="right"),
-    "Status": st.column_config.MultiselectColumn(
-        width="small",
-        options=[s.label for s in OrderStatus],
-        color=[STATUS_COLOURS[s] for s in OrderStatus],
-    ),
-    "Payment": st.column_config.MultiselectColumn(
-        width="small",
-        options=[p.label for p in PaymentStatus],
-        color=[PAYMENT_COLOURS[p] for p in PaymentStatus],
-    ),
-    "Date": st.column_config.TextColumn(width="medium"),
-    "Actions": st.column_config.TextColumn(width="medium"),
-}
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,7 +65,7 @@ def table(tab: int) -> None:
         on_select="rerun",
         selection_mode="single-row",
         hide_index=True,
-        column_config=COLUMNS,
+        column_config=ORDER_COLUMNS,
         width="stretch",
     )
     info, *buttons = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
