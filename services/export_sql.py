@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from domain.order import OrderStatus, PaymentStatus
+from services.exports import FORMULA_TRIGGERS
 
-# Code points of safe_cell's FORMULA_PREFIXES: = + - @ tab CR.
-FORMULA_CODES = "61, 43, 45, 64, 9, 13"
+# Code points of the characters safe_cell guards against: = + - @ tab CR.
+FORMULA_CODES = ", ".join(str(ord(character)) for character in FORMULA_TRIGGERS)
 
 # (kind of cell, SQL of its raw value) per column, in the order of the headers.
 ORDER_CELLS = [

@@ -23,10 +23,10 @@ from db.database import Database
 from db.models import Order, OrderItem
 from domain.money import to_decimal
 from services.export_sql import ITEM_CELLS, ORDER_CELLS, cells_sql, zone_segments
+from services.exports import safe_cell
 from services.queries import OrderFilter, Tab, order_conditions
 
 CHUNK = 2_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 ORDER_HEADERS = [
     "Order #",
@@ -69,13 +69,6 @@ ITEM_HEADERS = [
     "Line total",
     "Currency",
 ]
-
-
-def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would evaluate (=, +, -, @, tab, CR first) is prefixed with '."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _stamp(moment: datetime | None, zone: ZoneInfo) -> str:
