@@ -103,6 +103,11 @@ class PageRequest:
     direction: Literal["first", "after", "before", "last"] = "first"
     cursor: tuple[Any, int] | None = None  # (sort value, order id) of the boundary row
 
+    @property
+    def boundary(self) -> tuple[Any, int] | None:
+        """The row the page starts after or ends before; None for the first and last pages."""
+        return self.cursor if self.direction in ("after", "before") else None
+
 
 @dataclass(frozen=True)
 class OrderPage:
@@ -243,14 +248,16 @@ def _search_page(
         matching = matching.join_from(fts, Order, Order.id == fts.c.rowid)
     matches = matching.limit(COUNT_LIMIT + 1).cte("matches").prefix_with("MATERIALIZED")
     keys = _keyset(select(matches.c.id), matches.c.sort_value, matches.c.id, sort, request, size)
-    counted = select(func.count()).select_from(matches).scalar_subquery()
-    query = select(*LIST_COLUMNS, counted.label("matched")).where(Order.id.in_(keys))
+    counted = select(func.count()).select_from(matches)
+    query = select(*LIST_COLUMNS, counted.scalar_subquery().label("matched")).where(
+        Order.id.in_(keys)
+    )
     fetched = session.execute(_ordered(query, column, Order.id, sort, request)).all()
     if fetched:
         return fetched[0].matched, fetched
-    if request.cursor is None or request.direction not in ("after", "before"):
+    if request.boundary is None:
         return 0, fetched  # no page from the start or from the end: nothing matches
-    return session.scalar(select(func.count()).select_from(matches)) or 0, fetched
+    return session.scalar(counted) or 0, fetched
 
 
 def _newest_first(sort: Sort, request: PageRequest) -> bool:
@@ -268,8 +275,8 @@ def _keyset(
     query: Any, column: Any, id_column: Any, sort: Sort, request: PageRequest, size: int
 ) -> Any:
     """The query cut at the request's boundary row, in reading order, one row past the page."""
-    if request.cursor is not None and request.direction in ("after", "before"):
-        key, boundary = tuple_(column, id_column), tuple_(*request.cursor)
+    if request.boundary is not None:
+        key, boundary = tuple_(column, id_column), tuple_(*request.boundary)
         query = query.where(key < boundary if _newest_first(sort, request) else key > boundary)
     return _ordered(query, column, id_column, sort, request).limit(size + 1)
 
