@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._open_read: ContextVar[Session | None] = ContextVar("open_read", default=None)
 
     @property
     def kind(self) -> str:
@@ -50,8 +52,22 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
+        """A session for reads. Reads made inside an open `reading()` block share its session
+        — one connection, one transaction — so a page can group the reads of one view.
+
+        Only group reads: on SQLite the group reads one snapshot, so it would not see a write
+        committed from another session while it is open.
+        """
+        shared = self._open_read.get()
+        if shared is not None:
+            yield shared
+            return
         with self._sessions() as session:
-            yield session
+            opened = self._open_read.set(session)
+            try:
+                yield session
+            finally:
+                self._open_read.reset(opened)
 
     def writing(self) -> Session:
         """A session whose transaction takes SQLite's write lock up front (BEGIN IMMEDIATE).

@@ -50,11 +50,14 @@ SORT_LABELS = {
 }
 SELECTED = order_detail.SELECTED
 EXPORT_READY = "orders.export.ready"
+COUNTED_THIS_RUN = "orders.counted_this_run"
 
 require_staff()  # before anything reads data
 db = database()
 actor = current_actor()
-settings = business_settings(db)
+with db.reading():  # the header's reads share one transaction
+    settings = business_settings(db)
+    counts = tab_counts(db)
 zone = settings.zone
 
 st.session_state.setdefault(SELECTED, None)
@@ -84,7 +87,6 @@ if linked and linked != st.session_state.get("orders.linked"):
 
 # ---- header ----
 
-counts = tab_counts(db)
 title, add = st.columns([4, 1], vertical_alignment="bottom")
 with title:
     st.title("Orders", anchor=False)
@@ -298,24 +300,25 @@ def orders_table(tab: Tab) -> None:
         st.session_state[f"orders.signature.{tab.value}"] = signature
         turn_page(tab, PageRequest(), 1)
     take_selection(tab)
-    page = list_orders(
-        db,
-        tab=tab,
-        filters=chosen,
-        sort=sort,
-        request=paging(tab)["request"],
-        page_size=PAGE_SIZE,
-        zone=zone,
-        counts=counts,
-    )
+    with db.reading():  # the page of orders and its review flags in one transaction
+        page = list_orders(
+            db,
+            tab=tab,
+            filters=chosen,
+            sort=sort,
+            request=paging(tab)["request"],
+            page_size=PAGE_SIZE,
+            zone=zone,
+            counts=counts,
+        )
+        # Review help: on Pending, flag what a person should check in the assistant's orders.
+        from_assistant = {r.id: r.created_at for r in page.rows if r.source is Source.ASSISTANT}
+        flags = review_flags(db, from_assistant) if tab is Tab.PENDING else {}
     st.session_state["orders.shown_ids"][tab] = [r.id for r in page.rows]
     drop_stale_highlight(tab, page)
     if not page.rows:
         st.info(_empty_text(tab, chosen), icon=":material/inbox:")
     else:
-        # Review help: on Pending, flag what a person should check in the assistant's orders.
-        from_assistant = {r.id: r.created_at for r in page.rows if r.source is Source.ASSISTANT}
-        flags = review_flags(db, from_assistant) if tab is Tab.PENDING else {}
         st.dataframe(
             frame_of(page, flags),
             key=table_key(tab),
@@ -431,6 +434,13 @@ if st.session_state[order_form.DIALOG]:
 
 @st.fragment(run_every=timedelta(seconds=10))
 def watch_for_new_orders() -> None:
+    # A whole-page run has counted the orders already: with no more of them than when this
+    # last looked, none is new (orders are never deleted). The 10-second check always looks.
+    counted = st.session_state.pop(COUNTED_THIS_RUN, None)
+    if counted is not None and counted == st.session_state.get("orders.counted_at_look"):
+        return
+    if counted is not None:
+        st.session_state["orders.counted_at_look"] = counted
     fresh = orders_after(db, after_id=st.session_state["orders.newest_id"])
     if not fresh:
         return
@@ -442,4 +452,5 @@ def watch_for_new_orders() -> None:
     st.rerun(scope="app")
 
 
+st.session_state[COUNTED_THIS_RUN] = counts[Tab.ALL]
 watch_for_new_orders()

@@ -229,3 +229,17 @@ def test_a_filtered_count_stops_at_the_limit(shop, monkeypatch):
     assert page.total == 6 and not page.total_is_exact
     unfiltered = list_orders(shop, tab=Tab.ALL, page_size=4)
     assert unfiltered.total == 12  # the kept counts are always exact
+
+
+def test_reads_inside_an_open_reading_share_its_session_and_end_with_it(shop):
+    orders.create_order(shop, order=order_data(), actor="t")
+    with shop.reading() as outer:
+        counts = tab_counts(shop)
+        with shop.reading() as inner:
+            assert inner is outer
+        page = list_orders(shop, tab=Tab.PENDING, counts=counts)
+        assert outer.in_transaction()
+    assert not outer.in_transaction()
+    assert [row.number for row in page.rows] == ["ORD-10001"] and counts[Tab.PENDING] == 1
+    with shop.reading() as later:
+        assert later is not outer

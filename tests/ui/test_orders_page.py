@@ -417,6 +417,28 @@ def test_a_new_assistant_order_appears_with_a_toast_without_a_reload(shop):
     assert at.metric[0].value == "2"
 
 
+def test_a_rerun_looks_for_new_orders_only_when_the_count_has_grown(shop, monkeypatch):
+    from services import queries
+
+    looks: list[int] = []
+    real = queries.orders_after
+
+    def counted(db, *, after_id, limit=5):
+        looks.append(after_id)
+        return real(db, after_id=after_id, limit=limit)
+
+    monkeypatch.setattr(queries, "orders_after", counted)
+    place(shop)
+    at = run_page()
+    at.run()
+    at.run()
+    assert len(looks) == 1  # the first run looked; the same count since, so no new order
+    place(shop, source=Source.ASSISTANT, customer__first_name="Marie")
+    at.run()
+    assert len(looks) == 2
+    assert any("New order ORD-10002 from Marie Lovelace" in t for t in toasts(at))
+
+
 # ---- the Add Order dialog ----
 
 
