@@ -16,6 +16,7 @@ from services.queries import (
     COUNT_LIMIT,
     OrderFilter,
     OrderPage,
+    OrderRow,
     PageRequest,
     Sort,
     Tab,
@@ -51,6 +52,7 @@ SORT_LABELS = {
 SELECTED = order_detail.SELECTED
 EXPORT_READY = "orders.export.ready"
 COUNTED_THIS_RUN = "orders.counted_this_run"
+SHOWN_FRAME = "orders.shown_frame"  # (what it shows, the frame) of the last table drawn
 
 require_staff()  # before anything reads data
 db = database()
@@ -227,7 +229,16 @@ def take_selection(tab: Tab) -> None:
 
 
 def frame_of(page: OrderPage, flags: dict[int, list[str]]) -> pd.DataFrame:
-    rows = page.rows
+    """The table's frame, built again only when what it shows has changed: most re-runs
+    (a click on a row, a form being filled in) show the very same rows."""
+    shown = (page.rows, flags, zone)
+    kept = st.session_state.get(SHOWN_FRAME)
+    if kept is None or kept[0] != shown:
+        kept = st.session_state[SHOWN_FRAME] = (shown, _frame(page.rows, flags))
+    return kept[1]
+
+
+def _frame(rows: list[OrderRow], flags: dict[int, list[str]]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "Order #": [r.number for r in rows],

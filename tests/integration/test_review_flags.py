@@ -55,6 +55,17 @@ def test_a_customers_first_order_is_flagged_and_their_next_is_not(db, catalogue)
     assert flags == {first: [FIRST_ORDER], second: []}
 
 
+def test_of_two_orders_placed_at_the_same_moment_the_first_id_is_the_first_order(db, catalogue):
+    first = new_order(db, items=items(("MUG-001", 1)))
+    second = new_order(db, items=items(("TEA-001", 1)))
+    with db.writing() as session:
+        moment = session.scalar(select(Order.created_at).where(Order.id == first))
+        session.execute(update(Order).where(Order.id == second).values(created_at=moment))
+        session.commit()
+    flags = review_flags(db, placed(db, first, second))
+    assert flags == {first: [FIRST_ORDER], second: []}
+
+
 def test_the_same_items_for_the_same_customer_within_a_day_are_possible_duplicates(db, catalogue):
     basket = items(("TEA-001", 2), ("MUG-001", 1))
     earlier = new_order(db, hours_ago=23, items=basket)

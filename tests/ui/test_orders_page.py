@@ -109,6 +109,18 @@ def test_the_table_has_the_eight_columns_of_the_spec_in_order(shop):
     assert row["Actions"] == "Confirm Order · Cancel Order"
 
 
+def test_a_change_made_elsewhere_shows_in_the_table_on_the_next_rerun(shop):
+    change = place(shop)
+    at = run_page()
+    at.run()  # the same rows again: the table is drawn from the frame it kept
+    assert list(table(at).iloc[0]["Payment"]) == ["Pending"]
+    orders.set_payment_status(
+        shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    at.run()
+    assert list(table(at).iloc[0]["Payment"]) == ["Paid"]
+
+
 def test_statuses_are_coloured_as_the_design_says(shop):
     place(shop)
     columns = json.loads(run_page().dataframe[0].proto.columns)
