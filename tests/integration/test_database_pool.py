@@ -1,4 +1,5 @@
-"""PostgreSQL connections: checked before use only after sitting idle, and replaced if dead."""
+"""Connections: PostgreSQL's are checked before use only after sitting idle, and replaced if
+dead; SQLite's are set up for a shared file (WAL, busy timeout) and a page cache for searches."""
 
 from __future__ import annotations
 
@@ -60,3 +61,16 @@ def test_an_idle_connection_the_server_dropped_is_replaced_without_an_error(pg, 
         other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
     monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
     assert backend_pid(pg) != dropped
+
+
+def test_sqlite_connections_share_the_file_safely_and_cache_what_a_search_reads(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'orders.db'}")
+    try:
+        with db.engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA busy_timeout").scalar() == database.SQLITE_BUSY_TIMEOUT_MS
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA cache_size").scalar() == -database.SQLITE_CACHE_KIB
+    finally:
+        db.dispose()
