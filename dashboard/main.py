@@ -8,6 +8,7 @@ restart would then run that page alone — without this navigation, layout or si
 import streamlit as st
 
 from ui.auth import account_bar, require_staff, signed_in
+from ui.flash import shown_once_complete
 from ui.resources import database_trouble_page
 
 st.set_page_config(page_title="Product Orders", page_icon=":material/package_2:", layout="wide")
@@ -38,5 +39,5 @@ navigation = st.navigation(
 )
 require_staff()  # no page, no data until someone is signed in
 account_bar()
-with database_trouble_page():
+with shown_once_complete(), database_trouble_page():
     navigation.run()

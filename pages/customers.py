@@ -8,7 +8,8 @@ from domain.order import OrderError
 from services import contacts
 from services.queries import business_settings
 from ui.auth import current_actor, require_staff
-from ui.display import explain, flash, local, money_column, plural, selected_id, show_flash, units
+from ui.display import explain, local, money_column, plural, selected_id, units
+from ui.flash import flash, show_flashes
 from ui.format import literal
 from ui.resources import database
 
@@ -38,11 +39,11 @@ st.caption(
     "Everyone who has ordered, with how they want to hear from you. Lifetime value adds up "
     "their orders' totals, leaving out cancelled and refunded ones."
 )
-show_flash("customers.flash")
+show_flashes(banners=True)
 
 
 def _done(message: str) -> None:
-    flash("customers.flash", message)
+    flash(message)
     st.rerun()
 
 

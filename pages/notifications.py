@@ -10,6 +10,7 @@ from services import notifications as outbox
 from services.notifications import CannotResend, NotificationFilter, OutboxRow
 from services.queries import business_settings, list_orders
 from ui.auth import current_actor, require_staff
+from ui.flash import flash, show_flashes
 from ui.format import literal
 from ui.resources import database
 
@@ -20,7 +21,6 @@ CHANNELS = {"email": "E-mail", "sms": "SMS", outbox.NO_CHANNEL: "None (undeliver
 require_staff()  # before anything reads data
 db = database()
 settings = business_settings(db)
-st.session_state.setdefault("notifications.flash", None)
 
 st.title("Notifications")
 
@@ -34,9 +34,7 @@ for missing in outbox.dry_run_channels():
         icon=":material/warning:",
     )
 
-if st.session_state["notifications.flash"]:
-    st.success(st.session_state["notifications.flash"], icon=":material/check_circle:")
-    st.session_state["notifications.flash"] = None
+show_flashes(banners=True)
 
 counts = outbox.status_counts(db)
 queued, failed, dead, uncertain = st.columns(4)
@@ -117,7 +115,7 @@ else:
         except CannotResend as exc:
             st.error(str(exc))
         else:
-            st.session_state["notifications.flash"] = (
+            flash(
                 f"Queued again as #{again.id}: {again.channel} to {literal(again.recipient)} "
                 f"for {again.order_number}."
             )

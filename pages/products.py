@@ -8,16 +8,8 @@ from domain.order import OrderError
 from services import catalogue
 from services.queries import business_settings
 from ui.auth import current_actor, require_staff
-from ui.display import (
-    csv_download,
-    explain,
-    flash,
-    money_column,
-    plural,
-    selected_id,
-    show_flash,
-    units,
-)
+from ui.display import csv_download, explain, money_column, plural, selected_id, units
+from ui.flash import flash, show_flashes
 from ui.format import literal
 from ui.resources import database
 
@@ -35,11 +27,11 @@ st.caption(
     "The catalogue that the Add Order dialog and the AI assistant sell from. Prices are "
     "before tax; tax and shipping are added to each order from Settings."
 )
-show_flash("products.flash")
+show_flashes(banners=True)
 
 
 def _done(message: str, product_id: int | None = None) -> None:
-    flash("products.flash", message)
+    flash(message)
     if product_id is not None:
         st.session_state["products.selected_id"] = product_id
     st.rerun()

@@ -17,7 +17,8 @@ from services.settings import (
 )
 from services.status import configuration_status
 from ui.auth import current_actor, require_staff
-from ui.display import explain, flash, plural, show_flash
+from ui.display import explain, plural
+from ui.flash import flash, show_flashes
 from ui.resources import database
 
 FIELD_LABELS = {
@@ -50,7 +51,7 @@ db = database()
 current = business_settings(db)
 
 st.title("Settings")
-show_flash("settings.flash")
+show_flashes(banners=True)
 
 
 def money_text(cents: int | None) -> str:
@@ -176,9 +177,9 @@ def settings_form() -> None:
         return
     if changes:
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changes)
-        flash("settings.flash", f"Settings saved: {names}.")
+        flash(f"Settings saved: {names}.")
     else:
-        flash("settings.flash", "Nothing to save: the settings are unchanged.")
+        flash("Nothing to save: the settings are unchanged.")
     st.rerun()
 
 

@@ -96,18 +96,6 @@ def selected_id(rows: list[int], frame: pd.DataFrame, key: str) -> int | None:
     return st.session_state.get(key)
 
 
-def flash(key: str, message: str) -> None:
-    """A confirmation to show after the rerun that follows a write."""
-    st.session_state[key] = message
-
-
-def show_flash(key: str) -> None:
-    message = st.session_state.pop(key, None)
-    if message:
-        st.toast(message, icon=":material/check_circle:")
-        st.success(message, icon=":material/check_circle:")
-
-
 def explain(error: Exception, labels: dict[str, str]) -> str:
     """A refused input in the words of the form: each field by its label, then the problem."""
     if not isinstance(error, InvalidInput):

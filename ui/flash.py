@@ -1,31 +1,115 @@
-"""Messages that must survive a rerun: set in a callback, shown as toasts on the next run."""
+"""Confirmations that must survive a rerun: queued by a write, shown by the next run.
+
+Why this is more than "pop and toast": with fast reruns (Streamlit's default) a click that
+lands while the page is running makes Streamlit stop that run and start a new one beside
+it. The old run stops at its next `st.*` call *or `st.session_state` access* (both check
+for a stop), so a run that had just taken the message out of the queue died before its
+toast was sent, or had it ignored as coming from a superseded run — and the message was
+gone. The write itself was made; only the confirmation was lost.
+
+So a message leaves the queue only once a run that showed it has *completed*: each run
+shows everything still queued, and dashboard/main.py runs the page inside
+`shown_once_complete()`, which forgets what the run showed only when the page returns. A
+run cut short, or ended by `st.rerun()`, keeps its messages; the run that follows shows
+them again within moments, and the browser keeps a toast that is still on screen rather
+than adding a second (same place in the run, same text), so each is seen once.
+
+`flash()` itself never touches st.session_state: it often runs in a callback, and if a
+newer click supersedes that run while the callback is writing to the database, a session
+state write there would raise instead of queuing the confirmation of a change just made.
+It goes to a per-session outbox in this process that the next run moves into the queue.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Literal, NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 Kind = Literal["success", "warning", "error", "info"]
+Message = tuple[Kind, str]
 ICONS = {
     "success": ":material/check_circle:",
     "warning": ":material/warning:",
     "error": ":material/error:",
     "info": ":material/info:",
 }
-KEY = "flash.messages"
+BANNERS: dict[Kind, Callable[..., object]] = {
+    "success": st.success,
+    "warning": st.warning,
+    "error": st.error,
+    "info": st.info,
+}
+QUEUED = "flash.queued"  # [(kind, message)], oldest first
+SHOWN = "flash.shown"  # how many of them this run has shown
+
+_outbox: defaultdict[str, list[Message]] = defaultdict(list)  # session id → not yet queued
+_outbox_lock = threading.Lock()
 
 
 def flash(message: str, kind: Kind = "success") -> None:
-    st.session_state.setdefault(KEY, []).append((kind, message))
+    """A message for the user, shown by the next run that shows flashes."""
+    with _outbox_lock:
+        _outbox[_session_id()].append((kind, message))
 
 
-def show_flashes() -> None:
-    for kind, message in st.session_state.pop(KEY, []):
+def show_flashes(*, banners: bool = False) -> None:
+    """Toast every queued message; a refusal (warning, error) also stays on the page as a
+    banner until the next action, and with `banners=True` every message does."""
+    queued = _take_outbox()
+    st.session_state[SHOWN] = len(queued)
+    for kind, message in queued:
         st.toast(message, icon=ICONS[kind])
-        if kind in ("warning", "error"):
-            # A toast fades; a refused change also stays on the page until the next action.
-            st.session_state["flash.banner"] = (kind, message)
-    banner = st.session_state.pop("flash.banner", None)
-    if banner:
-        (st.warning if banner[0] == "warning" else st.error)(banner[1])
+        if banners or kind in ("warning", "error"):
+            BANNERS[kind](message, icon=ICONS[kind])
+
+
+@contextmanager
+def shown_once_complete() -> Iterator[None]:
+    """Run a page; if it returns, what it showed has been seen and leaves the queue.
+
+    Nothing is caught: a run stopped or rerun exits by exception and keeps its messages.
+    (After a stop even reading st.session_state raises again, so a stop cannot be counted
+    here; a page that ends itself on purpose uses `stop()` below.)
+    """
+    st.session_state[SHOWN] = 0
+    yield
+    _forget_shown()
+
+
+def stop() -> NoReturn:
+    """st.stop() for a run that ends on purpose: what it showed counts as seen."""
+    _forget_shown()
+    st.stop()
+
+
+def _take_outbox() -> list[Message]:
+    """The queue, with what flash() has sent since; the outbox is emptied only once the
+    queue holding its messages is stored (storing raises if this run is being stopped)."""
+    session = _session_id()
+    with _outbox_lock:
+        arrived = list(_outbox.get(session, ()))
+    queued = [*st.session_state.get(QUEUED, []), *arrived]
+    st.session_state[QUEUED] = queued
+    with _outbox_lock:
+        del _outbox[session][: len(arrived)]
+        if not _outbox[session]:
+            del _outbox[session]
+    return queued
+
+
+def _forget_shown() -> None:
+    shown = st.session_state.get(SHOWN, 0)
+    st.session_state[SHOWN] = 0
+    if shown:
+        st.session_state[QUEUED] = st.session_state.get(QUEUED, [])[shown:]
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else ""

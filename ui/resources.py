@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 import config
 from db.database import Database
 from db.migrate import SchemaOutOfDate, ensure_schema
+from ui import flash
 
 log = logging.getLogger("product_orders")
 
@@ -86,7 +87,7 @@ def database_trouble_page() -> Iterator[None]:
         if not is_outage(exc):
             raise
         show_database_trouble(exc)
-        st.stop()
+        flash.stop()  # the page may have shown a confirmation before the outage
 
 
 def on_script_error(exc: Exception) -> bool | None:

@@ -21,5 +21,25 @@ def page_db(db, monkeypatch):
 
 
 def open_page(name: str, timeout: float = 30) -> AppTest:
-    """AppTest of `pages/<name>.py`, as the dashboard would run it."""
-    return AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=timeout)
+    """AppTest of `pages/<name>.py`, as the dashboard would run it (see dashboard/main.py)."""
+    path = str(ROOT / "pages" / f"{name}.py")
+    return AppTest.from_function(_run_page, args=(path,), default_timeout=timeout)
+
+
+def _run_page(path: str) -> None:
+    import runpy
+
+    from ui.flash import shown_once_complete
+
+    with shown_once_complete():
+        runpy.run_path(path)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_flashes():
+    """Every AppTest has the same session id; one test's unshown message is not the next's."""
+    from ui import flash
+
+    flash._outbox.clear()
+    yield
+    flash._outbox.clear()

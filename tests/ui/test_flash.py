@@ -1,0 +1,107 @@
+"""Confirmations (ui.flash): shown by every run until one that showed them completes.
+
+A run stopped part-way (as Streamlit stops a run that a newer click supersedes) or ended
+by st.rerun() keeps its messages for the run that follows; a completed run, or one that
+ends itself on purpose with flash.stop(), lets them go.
+"""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _app() -> None:
+    import streamlit as st
+
+    from ui import flash
+
+    def paid() -> None:
+        flash.flash("ORD-1 payment marked Paid.")
+
+    def refused() -> None:
+        flash.flash("ORD-1 was changed meanwhile.", "warning")
+
+    def paid_as_a_newer_click_arrives() -> None:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        # What Streamlit does to this run when a newer click lands while it writes: from
+        # here on every st.* call and st.session_state access stops the run.
+        get_script_run_ctx().script_requests.request_stop()
+        flash.flash("ORD-1 payment marked Paid.")
+
+    ending = st.session_state.pop("test.ending", None)
+    with flash.shown_once_complete():
+        flash.show_flashes(banners=st.session_state.get("test.banners", False))
+        st.button("Mark Paid", key="test.paid", on_click=paid)
+        st.button("Refuse", key="test.refused", on_click=refused)
+        st.button("Paid, superseded", key="test.superseded", on_click=paid_as_a_newer_click_arrives)
+        if ending == "stopped":
+            st.stop()  # how a run superseded by a newer click ends
+        if ending == "stopped on purpose":
+            flash.stop()
+        if ending == "rerun":
+            flash.flash("Queued during the run.")
+            st.rerun()
+
+
+def app(**state: object) -> AppTest:
+    at = AppTest.from_function(_app, default_timeout=10)
+    for key, value in state.items():
+        at.session_state[f"test.{key}"] = value
+    return at.run()
+
+
+def toasts(at: AppTest) -> list[str]:
+    return [t.value for t in at.toast]
+
+
+def click(at: AppTest, key: str, ending: str | None = None) -> AppTest:
+    if ending:
+        at.session_state["test.ending"] = ending
+    at.button(key=key).click()
+    return at.run()
+
+
+def test_a_confirmation_is_shown_by_the_next_run_and_then_gone():
+    at = app()
+    assert toasts(click(at, "test.paid")) == ["ORD-1 payment marked Paid."]
+    assert toasts(at.run()) == []
+
+
+def test_a_run_stopped_part_way_keeps_its_confirmation_for_the_next_run():
+    at = app()
+    assert toasts(click(at, "test.paid", ending="stopped")) == ["ORD-1 payment marked Paid."]
+    assert toasts(at.run()) == ["ORD-1 payment marked Paid."]  # shown again: once complete…
+    assert toasts(at.run()) == []  # …it is gone
+
+
+def test_a_confirmation_queued_as_a_newer_click_stops_the_run_is_not_lost():
+    at = app()
+    assert toasts(click(at, "test.superseded")) == []  # this run was stopped at once
+    assert toasts(at.run()) == ["ORD-1 payment marked Paid."]
+    assert toasts(at.run()) == []
+
+
+def test_a_run_that_stops_itself_on_purpose_counts_as_seen():
+    at = app()
+    click(at, "test.paid", ending="stopped on purpose")
+    assert toasts(at) == ["ORD-1 payment marked Paid."]
+    assert toasts(at.run()) == []
+
+
+def test_a_run_that_reruns_shows_each_confirmation_once_in_the_run_that_completes():
+    at = app()
+    click(at, "test.paid", ending="rerun")
+    assert toasts(at) == ["ORD-1 payment marked Paid.", "Queued during the run."]
+    assert toasts(at.run()) == []
+
+
+def test_a_refusal_also_stays_as_a_banner_and_banners_can_be_asked_for_every_message():
+    at = app()
+    click(at, "test.refused")
+    assert [w.value for w in at.warning] == ["ORD-1 was changed meanwhile."]
+    assert not at.success
+    at = app(banners=True)
+    click(at, "test.paid")
+    assert [s.value for s in at.success] == ["ORD-1 payment marked Paid."]
+    assert not at.run().success
