@@ -92,14 +92,12 @@ def _take_outbox() -> list[Message]:
     """The queue, with what flash() has sent since; the outbox is emptied only once the
     queue holding its messages is stored (storing raises if this run is being stopped)."""
     session = _session_id()
+    # One locked step: a stopping run and the run replacing it must not both move a message.
     with _outbox_lock:
-        arrived = list(_outbox.get(session, ()))
-    queued = [*st.session_state.get(QUEUED, []), *arrived]
-    st.session_state[QUEUED] = queued
-    with _outbox_lock:
-        del _outbox[session][: len(arrived)]
-        if not _outbox[session]:
-            del _outbox[session]
+        arrived = _outbox.get(session, [])
+        queued = [*st.session_state.get(QUEUED, []), *arrived]
+        st.session_state[QUEUED] = queued
+        _outbox.pop(session, None)
     return queued
 
 
