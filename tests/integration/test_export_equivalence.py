@@ -1,8 +1,9 @@
-"""The database-formatted CSV export is byte for byte what the row builders wrote before.
+"""The database-formatted CSV export is byte for byte what the Python row builders give.
 
-`reference_csv` is the implementation the fast export replaced (ORM rows formatted in
-Python, put through safe_cell and csv.writer); every export here must equal its output, on
-tricky data: formulas, quotes, commas, newlines, NULLs, unicode, and times at DST edges.
+`reference_csv` is the implementation the fast export replaced: the rows that
+services.order_export builds in Python (and the Excel export writes), put through safe_cell
+and csv.writer. Every export here must equal its output, on tricky data: formulas, quotes,
+commas, newlines, NULLs, unicode, and times at DST edges.
 """
 
 from __future__ import annotations
@@ -14,94 +15,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from db.models import Order, OrderItem, Source
-from domain.money import to_decimal
 from domain.order import OrderStatus, PaymentStatus
 from services import orders
-from services.order_export import ITEM_HEADERS, ORDER_HEADERS, export_csv, safe_cell, write_csv
-from services.queries import OrderFilter, Tab, order_conditions
+from services.order_export import EXPORTS, export_csv, safe_cell, write_csv
+from services.queries import OrderFilter, Tab
 from tests.builders import add_catalogue, order_data
 
-# ---- the reference: the export as it was written before ----
-
-
-def _stamp(moment: datetime | None, zone: Any) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
-
-
-def _reference_orders(db, tab, filters, zone):
-    columns = [c for c in Order.__table__.columns if c.key not in ("search_text", "version")]
-    with db.reading() as session:
-        found = session.execute(
-            select(*columns).where(*order_conditions(tab, filters, zone)).order_by(Order.id)
-        ).all()
-    return found
-
-
-def reference_rows(db, kind, tab, filters, zone):
-    found = _reference_orders(db, tab, filters, zone)
-    if kind == "orders":
-        for o in found:
-            yield [
-                o.number,
-                _stamp(o.created_at, zone),
-                o.status.label,
-                o.payment_status.label,
-                o.source.value,
-                f"{o.customer_first_name} {o.customer_last_name}",
-                o.customer_email,
-                o.customer_phone or "",
-                o.items_summary,
-                o.item_count,
-                to_decimal(o.subtotal_cents),
-                to_decimal(o.tax_cents),
-                to_decimal(o.shipping_cents),
-                to_decimal(o.total_cents),
-                o.currency,
-                o.ship_street,
-                o.ship_apartment or "",
-                o.ship_city,
-                o.ship_state,
-                o.ship_zip,
-                o.ship_country,
-                o.carrier or "",
-                o.tracking_number or "",
-                o.external_ref or "",
-            ]
-        return
-    by_id = {o.id: o for o in found}
-    with db.reading() as session:
-        items = session.execute(
-            select(*OrderItem.__table__.columns)
-            .where(OrderItem.order_id.in_(by_id or [0]))
-            .order_by(OrderItem.order_id, OrderItem.id)
-        ).all()
-    for item in items:
-        o = by_id[item.order_id]
-        yield [
-            o.number,
-            _stamp(o.created_at, zone),
-            o.status.label,
-            f"{o.customer_first_name} {o.customer_last_name}",
-            o.customer_email,
-            item.sku,
-            item.name,
-            item.quantity,
-            to_decimal(item.unit_price_cents),
-            to_decimal(item.subtotal_cents),
-            to_decimal(item.tax_cents),
-            to_decimal(item.total_cents),
-            o.currency,
-        ]
+# ---- the reference: the export's rows built in Python, as the Excel export writes them ----
 
 
 def reference_csv(db, *, kind, tab, filters, zone) -> bytes:
     text = io.StringIO(newline="")
     writer = csv.writer(text)
-    writer.writerow(ORDER_HEADERS if kind == "orders" else ITEM_HEADERS)
-    for row in reference_rows(db, kind, tab, filters, zone):
+    headers, rows = EXPORTS[kind]
+    writer.writerow(headers)
+    for row in rows(db, tab, filters, zone):
         writer.writerow([safe_cell(value) for value in row])
     return ("\ufeff" + text.getvalue()).encode()
 
