@@ -1,7 +1,8 @@
 """`streamlit run app.py` serves the order API with the C HTTP parser and uvloop.
 
 uvicorn takes them only when they are installed (its "auto" choices, which Streamlit keeps),
-so a requirements change that dropped them would cost a quarter of the API's CPU silently.
+so a requirements change that dropped them would silently give back the CPU they save per
+request (0.2-1.5 ms of about 6.5 ms, measured with bench/intake).
 """
 
 from __future__ import annotations
