@@ -18,12 +18,15 @@ than adding a second (same place in the run, same text), so each is seen once.
 newer click supersedes that run while the callback is writing to the database, a session
 state write there would raise instead of queuing the confirmation of a change just made.
 It goes to a per-session outbox in this process that the next run moves into the queue.
+A live session's next run follows within moments; an outbox left waiting for
+OUTBOX_KEPT_SECONDS belongs to a session that closed (its tab shut, its phone gone), and
+the next flash() drops it, so the outbox does not grow with every session ever served.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal, NoReturn
@@ -48,14 +51,31 @@ BANNERS: dict[Kind, Callable[..., object]] = {
 QUEUED = "flash.queued"  # [(kind, message)], oldest first
 SHOWN = "flash.shown"  # how many of them this run has shown
 
-_outbox: defaultdict[str, list[Message]] = defaultdict(list)  # session id → not yet queued
+OUTBOX_KEPT_SECONDS = 3600.0
+
+
+class _Waiting:
+    """One session's messages not yet queued, and since when the oldest has waited."""
+
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+        self.messages: list[Message] = []
+
+
+_outbox: dict[str, _Waiting] = {}  # session id → not yet queued
 _outbox_lock = threading.Lock()
 
 
 def flash(message: str, kind: Kind = "success") -> None:
     """A message for the user, shown by the next run that shows flashes."""
     with _outbox_lock:
-        _outbox[_session_id()].append((kind, message))
+        _drop_abandoned(time.monotonic() - OUTBOX_KEPT_SECONDS)
+        _outbox.setdefault(_session_id(), _Waiting()).messages.append((kind, message))
+
+
+def _drop_abandoned(waiting_since: float) -> None:
+    for session in [s for s, waiting in _outbox.items() if waiting.since < waiting_since]:
+        del _outbox[session]
 
 
 def show_flashes(*, banners: bool = False) -> None:
@@ -94,7 +114,8 @@ def _take_outbox() -> list[Message]:
     session = _session_id()
     # One locked step: a stopping run and the run replacing it must not both move a message.
     with _outbox_lock:
-        arrived = _outbox.get(session, [])
+        waiting = _outbox.get(session)
+        arrived = waiting.messages if waiting else []
         queued = [*st.session_state.get(QUEUED, []), *arrived]
         st.session_state[QUEUED] = queued
         _outbox.pop(session, None)

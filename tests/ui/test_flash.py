@@ -105,3 +105,28 @@ def test_a_refusal_also_stays_as_a_banner_and_banners_can_be_asked_for_every_mes
     click(at, "test.paid")
     assert [s.value for s in at.success] == ["ORD-1 payment marked Paid."]
     assert not at.run().success
+
+
+def test_messages_waiting_for_a_session_that_closed_are_dropped_after_an_hour(monkeypatch):
+    from types import SimpleNamespace
+
+    from ui import flash
+
+    now = [1000.0]
+    monkeypatch.setattr(flash, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(flash, "_outbox", {})
+    session = ["closed tab"]
+    monkeypatch.setattr(flash, "_session_id", lambda: session[0])
+    flash.flash("ORD-1 payment marked Paid.")  # its session closed before its next run
+
+    session[0], now[0] = "phone", now[0] + flash.OUTBOX_KEPT_SECONDS - 1
+    flash.flash("ORD-2 confirmed.")
+    assert sorted(flash._outbox) == ["closed tab", "phone"]  # within the hour both wait
+
+    session[0], now[0] = "laptop", now[0] + 2
+    flash.flash("ORD-3 shipped.")
+    assert sorted(flash._outbox) == ["laptop", "phone"]
+    assert [w.messages for w in flash._outbox.values()] == [
+        [("success", "ORD-2 confirmed.")],
+        [("success", "ORD-3 shipped.")],
+    ]
