@@ -1,6 +1,6 @@
 """Delivers the outbox: claim due rows with a lease, send each once, record what happened.
 
-Claiming is a compare-and-swap UPDATE (queued and due, or sending with an expired lease →
+Claiming is one compare-and-swap UPDATE (queued and due, or sending with an expired lease →
 sending, attempts + 1); on PostgreSQL the batch is picked with `FOR UPDATE SKIP LOCKED` so
 several dispatchers share the work without waiting on each other. `attempts` doubles as
 the claim's fencing token: only the claim that holds the current (id, attempts) may record
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 import config
 from db.database import Database
@@ -105,17 +106,24 @@ PICK = (
     .with_for_update(skip_locked=True)
 )
 PICK_AMONG = PICK.where(C.id.in_(bindparam("ids", expanding=True)))
-CLAIM = (
-    update(NOTIFICATIONS)
-    .where(C.id.in_(bindparam("chosen", expanding=True)), DUE)
-    .values(
-        status=NotificationStatus.SENDING,
-        lease_until=bindparam("claimed_until"),
-        attempts=C.attempts + 1,
-        updated_at=bindparam("now"),
+
+
+def claiming(pick: Select[tuple[int]]) -> ReturningUpdate[Any]:
+    """Pick due rows and take their lease in one statement (one round trip, not two)."""
+    return (
+        update(NOTIFICATIONS)
+        .where(C.id.in_(pick), DUE)
+        .values(
+            status=NotificationStatus.SENDING,
+            lease_until=bindparam("claimed_until"),
+            attempts=C.attempts + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(*CLAIMED_COLUMNS)
     )
-    .returning(*CLAIMED_COLUMNS)
-)
+
+
+CLAIM, CLAIM_AMONG = claiming(PICK), claiming(PICK_AMONG)
 # The SET clause comes from the values given: each outcome sets its own columns.
 RECORD = (
     update(NOTIFICATIONS)
@@ -158,11 +166,10 @@ class Dispatcher:
             wanted: dict[str, Any] = {"now": now, "limit": limit or self.batch_size}
             if ids is not None:
                 wanted["ids"] = list(ids)
-            chosen = list(session.scalars(PICK if ids is None else PICK_AMONG, wanted))
-            if not chosen:
+            wanted["claimed_until"] = now + self.lease
+            claimed = session.execute(CLAIM if ids is None else CLAIM_AMONG, wanted).all()
+            if not claimed:
                 return []
-            lease = {"chosen": chosen, "now": now, "claimed_until": now + self.lease}
-            claimed = session.execute(CLAIM, lease).all()
             self._sender = load_settings(session)
             session.commit()
         return [Claimed(**row._asdict()) for row in sorted(claimed, key=lambda r: r.id)]
