@@ -1,6 +1,5 @@
 """Notifications: every message to customers, what is stuck, resending, and a preview."""
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -11,7 +10,7 @@ from services.notifications import CannotResend, NotificationFilter, OutboxRow
 from services.queries import business_settings, list_orders
 from ui.auth import current_actor, require_staff
 from ui.flash import flash, show_flashes
-from ui.format import literal
+from ui.format import literal, table_time
 from ui.resources import database
 
 STATUSES = ["queued", "sending", "sent", "delivered", "bounced", "undelivered"]
@@ -44,15 +43,11 @@ dead.metric("Dead", f"{counts['dead']:,}")
 uncertain.metric("Uncertain", f"{counts['uncertain']:,}")
 
 
-def when(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def table(rows: list[OutboxRow], zone: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "#": [r.id for r in rows],
-            f"Created ({zone.key})": [when(r.created_at, zone) for r in rows],
+            f"Created ({zone.key})": [table_time(r.created_at, zone) for r in rows],
             "Order": [r.order_number for r in rows],
             "Message": [r.message for r in rows],
             "Channel": [CHANNELS[r.channel or outbox.NO_CHANNEL] for r in rows],

@@ -33,7 +33,7 @@ from ui import order_detail, order_form
 from ui.auth import current_actor, require_staff
 from ui.display import ORDER_COLUMNS
 from ui.flash import flash, show_flashes
-from ui.format import literal, money, when
+from ui.format import literal, money, table_time
 from ui.resources import database
 
 PAGE_SIZE = 50
@@ -248,7 +248,7 @@ def _frame(rows: list[OrderRow], flags: dict[int, list[str]]) -> pd.DataFrame:
             # One-item lists: the columns below draw them as coloured labels.
             "Status": [[r.status.label] for r in rows],
             "Payment": [[r.payment_status.label] for r in rows],
-            "Date": [when(r.created_at, zone) for r in rows],
+            "Date": [table_time(r.created_at, zone) for r in rows],
             "Actions": [actions_text(r.actions, flags.get(r.id, [])) for r in rows],
         }
     )

@@ -44,6 +44,11 @@ def when(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = False) ->
     return f"{text} {local.tzname()}" if with_zone else text
 
 
+def table_time(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A time as a table column shows it: 2026-07-04 12:30 (narrow, and it sorts as text)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def status_text(status: OrderStatus) -> str:
     return f"{STATUS_ICON[status]} {status.label}"
 
