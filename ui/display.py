@@ -15,24 +15,30 @@ from services.inputs import InvalidInput
 from ui.format import literal
 
 # The Orders table's columns; bench/floor_page.py draws its floor with the very same.
+# Widths in pixels are minimums: the table stretches, and each column but the pinned one
+# takes an equal share of any room to spare. With the row checkboxes (32 px) they fill the
+# 878 px the table gets at 1,280 px with a 240 px sidebar, less 12 px for a scrollbar, so
+# "Actions" is on screen there. The short columns fit their longest values ("ORD-100364",
+# "In Progress", "Refunded", "Confirm Order · Cancel Order"). Customer, Items and a flagged
+# order's Actions are cut at the column's edge; the opened order shows them in full.
 ORDER_COLUMNS = {
-    "Order #": st.column_config.TextColumn(width="small", pinned=True),
-    "Customer": st.column_config.TextColumn(width="medium"),
-    "Items": st.column_config.TextColumn(width="medium"),
-    "Total": st.column_config.TextColumn(width="small", alignment="right"),
+    "Order #": st.column_config.TextColumn(width=90, pinned=True),
+    "Customer": st.column_config.TextColumn(width=96),
+    "Items": st.column_config.TextColumn(width=96),
+    "Total": st.column_config.TextColumn(width=75, alignment="right"),
     # Coloured labels without a pandas Styler, which costs ~25 ms per re-run (measured).
     "Status": st.column_config.MultiselectColumn(
-        width="small",
+        width=92,
         options=[s.label for s in OrderStatus],
         color=[STATUS_COLOURS[s] for s in OrderStatus],
     ),
     "Payment": st.column_config.MultiselectColumn(
-        width="small",
+        width=85,
         options=[p.label for p in PaymentStatus],
         color=[PAYMENT_COLOURS[p] for p in PaymentStatus],
     ),
-    "Date": st.column_config.TextColumn(width="medium"),
-    "Actions": st.column_config.TextColumn(width="medium"),
+    "Date": st.column_config.TextColumn(width=115),
+    "Actions": st.column_config.TextColumn(width=185),
 }
 
 
