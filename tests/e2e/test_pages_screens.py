@@ -1,14 +1,22 @@
-"""Products, Customers, Settings and Reports in a real browser, with screenshots to look at."""
+"""Products, Customers, Settings, Reports and the Orders table's layout in a real browser, with
+screenshots to look at."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from db.database import Database
+from db.models import Source
 from db.seed import seed_orders
 from services import orders
 from tests.builders import order_data
 from tests.e2e.conftest import wait_for_app
+
+ORDER_COLUMNS = ["Order #", "Customer", "Items", "Total", "Status", "Payment", "Date", "Actions"]
+ORDERS_TABLE = "[data-testid='stDataFrame']"
 
 IMPORT_CSV = (
     "sku,name,category,price,active\n"
@@ -161,3 +169,97 @@ def test_the_reports_page_reads_on_a_phone(browser, shop, artifacts):
         snap(phone, artifacts / "reports-phone.png")
     finally:
         context.close()
+
+
+# ---- the Orders table's layout ----
+
+
+@pytest.fixture(scope="module")
+def flagged(shop):
+    """Two identical large orders from the assistant: on Pending they carry review flags, so
+    the Actions column holds its longest text."""
+    db = Database(shop.database_url)
+    for _ in range(2):
+        data = order_data(items=[{"sku": "TEA-001", "quantity": 25}])
+        orders.create_order(db, order=data, actor="assistant", source=Source.ASSISTANT)
+    db.dispose()
+    return shop
+
+
+@contextmanager
+def window(browser, width: int, height: int) -> Iterator:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def hidden_to_the_right(page) -> int:
+    """How many pixels of the orders table need a sideways scroll to be seen. The grid is a
+    canvas inside one scrolling element; that element's widths tell."""
+    return page.evaluate(
+        """() => {
+            const grid = document.querySelector("[data-testid='stDataFrame'] .dvn-scroller");
+            return grid.scrollWidth - grid.clientWidth;
+        }"""
+    )
+
+
+def headers_in_view(page) -> list[str]:
+    # The grid mirrors the columns it draws in an accessible table: only those in view.
+    headers = page.locator(f"{ORDERS_TABLE} [role=columnheader]")
+    headers.first.wait_for(state="attached")
+    return headers.all_text_contents()
+
+
+def first_row_in_view(page) -> list[str]:
+    row = page.locator(f"{ORDERS_TABLE} [role=row]").nth(1)
+    return row.locator("[role=gridcell]").all_text_contents()
+
+
+@pytest.mark.parametrize("width", [1400, 1280])
+def test_every_column_of_the_orders_table_is_in_view_with_the_sidebar_open(
+    browser, flagged, artifacts, width
+):
+    with window(browser, width, 900) as page:
+        open_page(page, flagged, "", "Orders")
+        assert page.locator("[data-testid='stSidebar']").is_visible()
+        table = page.locator(ORDERS_TABLE).first.bounding_box()
+        assert table is not None and table["x"] + table["width"] <= width
+        assert hidden_to_the_right(page) <= 0
+        assert headers_in_view(page) == ORDER_COLUMNS
+        assert first_row_in_view(page)[-1].startswith("⚑ possible duplicate")
+        assert_no_exception(page)
+        snap(page, artifacts / f"orders-table-{width}.png")
+
+
+def test_the_orders_table_reads_on_a_wide_screen(browser, flagged, artifacts):
+    with window(browser, 1920, 1080) as page:
+        open_page(page, flagged, "", "Orders")
+        assert hidden_to_the_right(page) <= 0
+        assert headers_in_view(page) == ORDER_COLUMNS
+        snap(page, artifacts / "orders-table-1920.png")
+
+
+def test_on_a_phone_the_orders_table_scrolls_sideways_with_the_order_number_pinned(
+    browser, flagged, artifacts
+):
+    with window(browser, 390, 844) as phone:
+        open_page(phone, flagged, "", "Orders")
+        assert hidden_to_the_right(phone) > 0
+        phone.evaluate(
+            """() => {
+                const grid = document.querySelector("[data-testid='stDataFrame'] .dvn-scroller");
+                grid.scrollLeft = grid.scrollWidth;
+            }"""
+        )
+        phone.wait_for_timeout(500)
+        in_view = headers_in_view(phone)
+        assert in_view[0] == "Order #" and in_view[-1] == "Actions"
+        assert "Customer" not in in_view
+        scrolled = artifacts / "orders-table-phone-scrolled.png"
+        phone.locator(ORDERS_TABLE).first.screenshot(path=scrolled)
+        snap(phone, artifacts / "orders-table-phone.png")
