@@ -33,7 +33,7 @@ def prebuilt() -> pd.DataFrame:
             "Total": [f"${40 + i}.{i % 100:02d}" for i in range(ROWS)],
             "Status": [[statuses[i % len(statuses)].label] for i in range(ROWS)],
             "Payment": [[payments[i % len(payments)].label] for i in range(ROWS)],
-            "Date": [f"2026-11-{1 + i % 28:02d} 10:{i % 60:02d} PST" for i in range(ROWS)],
+            "Date": [f"2026-11-{1 + i % 28:02d} 10:{i % 60:02d}" for i in range(ROWS)],
             "Actions": ["Confirm Order · Cancel Order" for _ in range(ROWS)],
         }
     )  # fmt: skip
