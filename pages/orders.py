@@ -273,15 +273,17 @@ def turn_page(tab: Tab, request: PageRequest, number: int) -> None:
 def pager(tab: Tab, page: OrderPage) -> None:
     state = paging(tab)
     number = page.pages if state["request"].direction == "last" else state["number"]
-    info, *buttons = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
+    # One row: the position takes what the four buttons, each as wide as its label, leave;
+    # on a phone the buttons wrap below it, together.
+    row = st.container(horizontal=True, vertical_alignment="center")
     if page.total_is_exact:
         first = (number - 1) * page.page_size + 1
         if state["request"].direction == "last":
             first = page.total - len(page.rows) + 1
         last = first + len(page.rows) - 1
-        info.caption(f"{first:,}–{last:,} of {page.total:,} orders · page {number} of {page.pages}")
+        row.caption(f"{first:,}–{last:,} of {page.total:,} orders · page {number} of {page.pages}")
     else:
-        info.caption(f"Page {number} · more than {COUNT_LIMIT:,} orders match")
+        row.caption(f"Page {number} · more than {COUNT_LIMIT:,} orders match")
     moves = [
         ("First page", PageRequest(), 1, not page.has_previous),
         (
@@ -293,12 +295,13 @@ def pager(tab: Tab, page: OrderPage) -> None:
         ("Next page", PageRequest("after", page.last_cursor), number + 1, not page.has_next),
         ("Last page", PageRequest("last"), page.pages, not page.has_next),
     ]
-    for column, (label, request, target, disabled) in zip(buttons, moves, strict=True):
-        column.button(
+    buttons = row.container(horizontal=True, width="content", vertical_alignment="center")
+    for label, request, target, disabled in moves:
+        buttons.button(
             label,
             key=f"orders.{label.split()[0].lower()}.{tab.value}",
             disabled=disabled,
-            width="stretch",
+            width="content",
             on_click=turn_page,
             args=(tab, request, max(1, target)),
         )

@@ -220,6 +220,17 @@ def first_row_in_view(page) -> list[str]:
     return row.locator("[role=gridcell]").all_text_contents()
 
 
+def cut_button_labels(page) -> list[str]:
+    """Labels of the buttons on screen that do not fit their button (drawn cut, "Previous …")."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid='stButton'] button")]
+            .filter(button => button.offsetParent !== null)
+            .filter(button => [button, ...button.querySelectorAll("*")]
+                .some(part => part.scrollWidth > part.clientWidth + 1))
+            .map(button => button.textContent)"""
+    )
+
+
 @pytest.mark.parametrize("width", [1400, 1280])
 def test_every_column_of_the_orders_table_is_in_view_with_the_sidebar_open(
     browser, flagged, artifacts, width
@@ -232,6 +243,8 @@ def test_every_column_of_the_orders_table_is_in_view_with_the_sidebar_open(
         assert hidden_to_the_right(page) <= 0
         assert headers_in_view(page) == ORDER_COLUMNS
         assert first_row_in_view(page)[-1].startswith("⚑ possible duplicate")
+        page.get_by_role("button", name="Previous page").first.wait_for()
+        assert cut_button_labels(page) == []
         assert_no_exception(page)
         snap(page, artifacts / f"orders-table-{width}.png")
 
