@@ -68,13 +68,12 @@ def table(tab: int) -> None:
         column_config=ORDER_COLUMNS,
         width="stretch",
     )
-    info, *buttons = st.columns([4, 1, 1, 1, 1], vertical_alignment="center")
-    info.caption("1–50 of 1,000,000 orders · page 1 of 20,000")
-    for column, label in zip(buttons, ("First", "Previous", "Next", "Last"), strict=True):
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.caption("1–50 of 1,000,000 orders · page 1 of 20,000")
+    buttons = row.container(horizontal=True, width="content", vertical_alignment="center")
+    for label in ("First", "Previous", "Next", "Last"):
         at_start = label in ("First", "Previous")
-        column.button(
-            f"{label} page", key=f"floor.{label}.{tab}", disabled=at_start, width="stretch"
-        )
+        buttons.button(f"{label} page", key=f"floor.{label}.{tab}", disabled=at_start)
     with st.expander("Export this view", icon=":material/download:"):
         st.caption("Exactly the orders matching the tab and filters above.")
         for column, name in zip(st.columns(4), ("a", "b", "c", "d"), strict=True):
