@@ -80,6 +80,7 @@ def store(section: Section, folder: Path, steps: list[str], all_steps: tuple[str
     for row, kept in zip(section.rows, data["rows"], strict=True):
         kept["ratio"], kept["passed"] = row.ratio, row.passed
         kept["target_text"] = row.target.describe() if row.target else ""
+        kept["measured"] = _provenance(section.meta)
     if set(steps) != set(all_steps) and path.exists():
         _keep_other_steps(data, json.loads(path.read_text()), steps, all_steps)
     path.write_text(json.dumps(data, indent=1, default=str))
@@ -97,10 +98,18 @@ def _keep_other_steps(
         return
     data["rows"] = sorted(kept + data["rows"], key=lambda row: all_steps.index(step(row)))
     data["steps"] = {**earlier["steps"], **data["steps"]}
-    meta = earlier["meta"]
+    # Each kept row says where it was measured, so a second partial run does not pass the
+    # first one's time and commit off as the origin of rows it never measured.
+    origins = dict.fromkeys(row.get("measured") or _provenance(earlier["meta"]) for row in kept)
     data["notes"].append(
-        f"re-measured here: {', '.join(steps)}; the other rows were measured {meta['when']} "
-        f"at commit `{meta['commits']['head']}` (load average {meta['load_before']} before)"
+        f"re-measured here: {', '.join(steps)}; the other rows were measured {'; '.join(origins)}"
+    )
+
+
+def _provenance(meta: dict[str, Any]) -> str:
+    return (
+        f"{meta['when']} at commit `{meta['commits']['head']}`, {meta['runs']} runs per figure "
+        f"(load average {meta['load_before']} before)"
     )
 
 

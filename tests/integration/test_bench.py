@@ -79,3 +79,7 @@ def test_a_run_of_some_steps_keeps_the_stored_figures_of_the_others(tmp_path):
     assert "`first`" in stored["notes"][-1]
     write(tmp_path, tmp_path / "BENCHMARKS.md")
     assert "re-measured here: status" in (tmp_path / "BENCHMARKS.md").read_text()
+    # A second partial run: the page row still says it comes from the first run.
+    path = store(section({"status_change": 1.4}, "third"), tmp_path, ["status"], STEPS)
+    note = json.loads(path.read_text())["notes"][-1]
+    assert "`first`" in note and "`second`" not in note
