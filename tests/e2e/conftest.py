@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,13 +137,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(running)
 
 
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextmanager
+def browser_tab(browser, width: int, height: int, **options) -> Iterator:
+    """A tab in a browser context of its own with this viewport, closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
     tab = context.new_page()
     tab.set_default_timeout(20_000)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    with browser_tab(browser, 1400, 1000) as tab:
+        yield tab
 
 
 def wait_for_app(page) -> None:

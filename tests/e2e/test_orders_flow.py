@@ -12,7 +12,7 @@ import pytest
 from db.database import Database
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import click_row, wait_for_app
+from tests.e2e.conftest import browser_tab, click_row, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -151,9 +151,7 @@ def test_the_csv_download_holds_the_filtered_rows(page, server, shop_db, artifac
 
 
 def test_the_orders_page_works_on_a_phone(browser, server, shop_db, artifacts):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    phone = context.new_page()
-    try:
+    with browser_tab(browser, 390, 844, is_mobile=True) as phone:
         open_orders(phone, server)
         phone.get_by_role("button", name="+ Add Order").wait_for()
         phone.screenshot(path=artifacts / "orders-phone.png", full_page=True)
@@ -161,8 +159,6 @@ def test_the_orders_page_works_on_a_phone(browser, server, shop_db, artifacts):
         details(phone).get_by_text("Timeline", exact=True).wait_for()
         details(phone).scroll_into_view_if_needed()
         phone.screenshot(path=artifacts / "orders-phone-details.png")
-    finally:
-        context.close()
 
 
 def test_a_deep_link_opens_the_order(page, server, shop_db):

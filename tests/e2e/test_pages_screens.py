@@ -3,9 +3,6 @@ screenshots to look at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
 from db.database import Database
@@ -13,10 +10,11 @@ from db.models import Source
 from db.seed import seed_orders
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import browser_tab, wait_for_app
 
 ORDER_COLUMNS = ["Order #", "Customer", "Items", "Total", "Status", "Payment", "Date", "Actions"]
 ORDERS_TABLE = "[data-testid='stDataFrame']"
+GRID_SCROLLER = f"{ORDERS_TABLE} .dvn-scroller"  # the one element that scrolls the grid
 
 IMPORT_CSV = (
     "sku,name,category,price,active\n"
@@ -160,15 +158,11 @@ def test_the_reports_page_draws_its_charts(page, shop, artifacts):
 
 
 def test_the_reports_page_reads_on_a_phone(browser, shop, artifacts):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    phone = context.new_page()
-    try:
+    with browser_tab(browser, 390, 844) as phone:
         open_page(phone, shop, "reports", "Reports")
         phone.get_by_text("Orders per day").wait_for()
         assert_no_exception(phone)
         snap(phone, artifacts / "reports-phone.png")
-    finally:
-        context.close()
 
 
 # ---- the Orders table's layout ----
@@ -186,25 +180,15 @@ def flagged(shop):
     return shop
 
 
-@contextmanager
-def window(browser, width: int, height: int) -> Iterator:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
 def hidden_to_the_right(page) -> int:
     """How many pixels of the orders table need a sideways scroll to be seen. The grid is a
     canvas inside one scrolling element; that element's widths tell."""
     return page.evaluate(
-        """() => {
-            const grid = document.querySelector("[data-testid='stDataFrame'] .dvn-scroller");
+        """(scroller) => {
+            const grid = document.querySelector(scroller);
             return grid.scrollWidth - grid.clientWidth;
-        }"""
+        }""",
+        GRID_SCROLLER,
     )
 
 
@@ -235,7 +219,7 @@ def cut_button_labels(page) -> list[str]:
 def test_every_column_of_the_orders_table_is_in_view_with_the_sidebar_open(
     browser, flagged, artifacts, width
 ):
-    with window(browser, width, 900) as page:
+    with browser_tab(browser, width, 900) as page:
         open_page(page, flagged, "", "Orders")
         assert page.locator("[data-testid='stSidebar']").is_visible()
         table = page.locator(ORDERS_TABLE).first.bounding_box()
@@ -250,7 +234,7 @@ def test_every_column_of_the_orders_table_is_in_view_with_the_sidebar_open(
 
 
 def test_the_orders_table_reads_on_a_wide_screen(browser, flagged, artifacts):
-    with window(browser, 1920, 1080) as page:
+    with browser_tab(browser, 1920, 1080) as page:
         open_page(page, flagged, "", "Orders")
         assert hidden_to_the_right(page) <= 0
         assert headers_in_view(page) == ORDER_COLUMNS
@@ -260,14 +244,15 @@ def test_the_orders_table_reads_on_a_wide_screen(browser, flagged, artifacts):
 def test_on_a_phone_the_orders_table_scrolls_sideways_with_the_order_number_pinned(
     browser, flagged, artifacts
 ):
-    with window(browser, 390, 844) as phone:
+    with browser_tab(browser, 390, 844) as phone:
         open_page(phone, flagged, "", "Orders")
         assert hidden_to_the_right(phone) > 0
         phone.evaluate(
-            """() => {
-                const grid = document.querySelector("[data-testid='stDataFrame'] .dvn-scroller");
+            """(scroller) => {
+                const grid = document.querySelector(scroller);
                 grid.scrollLeft = grid.scrollWidth;
-            }"""
+            }""",
+            GRID_SCROLLER,
         )
         phone.wait_for_timeout(500)
         in_view = headers_in_view(phone)

@@ -13,7 +13,7 @@ import pytest
 from db.seed import main as seed
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import Server, start_server, stop_server, wait_for_app
+from tests.e2e.conftest import Server, browser_tab, start_server, stop_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "e2e sign-in password"
@@ -36,11 +36,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def tab(browser, guarded):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with browser_tab(browser, 1200, 900) as page:
+        yield page
 
 
 def sign_in(page, password: str = PASSWORD) -> None:
