@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,7 +92,11 @@ INTAKE_TARGET = Target("at_least", 400, "orders/s")
 def measure(section: Section, url: str, *, orders: int, clients: int, runs: int) -> None:
     """Rows for `python -m bench`: HTTP sequential and concurrent, beside the service in process.
 
-    Everything placed is deleted again afterwards, so the prepared database keeps its size.
+    The concurrent clients are also split across two servers on the same database (the
+    replicas a growing shop deploys), and the whole machine's CPU per order is set beside
+    the most that the 400 orders/s target leaves on this machine's cores: whether more
+    server processes could reach it here, or only a cheaper order. Everything placed is
+    deleted again afterwards, so the prepared database keeps its size.
     """
     db = Database(url)
     bodies = _Bodies(_catalogue(db), seed=11)
@@ -99,23 +105,30 @@ def measure(section: Section, url: str, *, orders: int, clients: int, runs: int)
     def place(_state: dict[str, Any]) -> None:
         intake.place_order(db, scope=SCOPE, key=uuid.uuid4().hex, payload=bodies.next())
 
-    rates: dict[str, list[float]] = {"seq": [], "par": [], "http_seq": [], "http_par": []}
+    rates: dict[str, list[float]] = defaultdict(list)
+    cpu_per_order: dict[str, list[float]] = defaultdict(list)  # of the http_par runs
     try:
-        with _serving(url, bodies) as poster:
-            post = poster.post
+        with _serving(url, bodies, servers=2) as (first, second):
+            post, spread = first.post, _Spread([first, second]).post
             _measure(20, 1, place, time.process_time)  # warm up
             _measure(50, 1, post, time.process_time)
+            _measure(50, 2, spread, time.process_time)
             for _ in range(runs):
                 for name, workers, action in (
                     ("seq", 1, place),
                     ("par", clients, place),
                     ("http_seq", 1, post),
                     ("http_par", clients, post),
+                    ("http_two", clients, spread),
                 ):
-                    if action is post:
+                    if action is not place:
                         _wait_until_sent(db)
+                    before = _cpu_split([first, second])
                     rate = _measure(orders, workers, action, time.process_time).orders_per_second
                     rates[name].append(rate)
+                    if name == "http_par":
+                        for part, seconds in _cpu_split([first, second]).items():
+                            cpu_per_order[part].append((seconds - before[part]) / orders * 1000)
     finally:
         snapshot.restore(db)
         db.dispose()
@@ -143,6 +156,55 @@ def measure(section: Section, url: str, *, orders: int, clients: int, runs: int)
             higher_is_better=True,
         )
     )
+    section.add(
+        Row(
+            f"intake.http_{clients}_clients_two_servers",
+            f"Intake over HTTP, {clients} clients across two servers",
+            median["http_two"],
+            "orders/s",
+            [in_threads],
+            higher_is_better=True,
+        )
+    )
+    if section.kind == "postgresql":
+        _add_cpu_budget(section, clients, cpu_per_order)
+
+
+def _add_cpu_budget(section: Section, clients: int, cpu_per_order: dict[str, list[float]]) -> None:
+    """The machine's CPU per order beside what the target allows, and whose CPU it was."""
+    cpu = {part: statistics.median(values) for part, values in cpu_per_order.items()}
+    cores = os.cpu_count() or 1
+    section.add(
+        Row(
+            "intake.machine_cpu_per_order",
+            f"Machine CPU per order, {clients} HTTP clients (every process)",
+            cpu["machine"],
+            "ms",
+            [Floor("target_budget", f"the CPU per order {INTAKE_TARGET.limit:g} orders/s "
+                   f"allows on {cores} cores", cores / INTAKE_TARGET.limit * 1000)],
+        )
+    )  # fmt: skip
+    known = cpu["app server"] + cpu["PostgreSQL"] + cpu["clients"]
+    section.notes.append(
+        f"Intake, {clients} HTTP clients on one server: CPU per order {cpu['machine']:.1f} ms on "
+        f"the whole machine = the app server {cpu['app server']:.1f} + PostgreSQL "
+        f"{cpu['PostgreSQL']:.1f} + the bench's clients {cpu['clients']:.1f} + the rest "
+        f"{cpu['machine'] - known:.1f} (the kernel's own work and processes that ended)."
+    )
+
+
+class _Spread:
+    """Posts from each client thread to one of several servers, in turn."""
+
+    def __init__(self, posters: list[_Poster]) -> None:
+        self._next = itertools.cycle(posters)
+        self._lock = threading.Lock()
+
+    def post(self, state: dict[str, Any]) -> None:
+        if "poster" not in state:
+            with self._lock:
+                state["poster"] = next(self._next)
+        state["poster"].post(state)
 
 
 def _catalogue(db: Database) -> list[str]:
@@ -218,7 +280,7 @@ def _measure(
 def _over_http(url: str, orders: int, clients: int, bodies: _Bodies) -> tuple[Result, Result]:
     db = Database(url)
     try:
-        with _serving(url, bodies) as poster:
+        with _serving(url, bodies) as (poster,):
             _measure(50, 1, poster.post, poster.cpu)  # warm up: imports, connections, the pool
             _wait_until_sent(db)
             sequential = _measure(orders, 1, poster.post, poster.cpu)
@@ -267,14 +329,18 @@ class _Poster:
 
 
 @contextmanager
-def _serving(url: str, bodies: _Bodies) -> Iterator[_Poster]:
-    """`streamlit run app.py` on `url`, stopped afterwards, as the e2e tests run it."""
+def _serving(url: str, bodies: _Bodies, servers: int = 1) -> Iterator[list[_Poster]]:
+    """`servers` × `streamlit run app.py` on `url`, stopped afterwards, as the e2e tests run it."""
     with tempfile.TemporaryDirectory() as folder:
-        server = start_server(url, Path(folder) / "streamlit.log", {"INTAKE_API_TOKENS": TOKEN})
+        started: list[Server] = []
         try:
-            yield _Poster(server, bodies)
+            for index in range(servers):
+                log = Path(folder) / f"streamlit-{index}.log"
+                started.append(start_server(url, log, {"INTAKE_API_TOKENS": TOKEN}))
+            yield [_Poster(server, bodies) for server in started]
         finally:
-            stop_server(server)
+            for server in started:
+                stop_server(server)
 
 
 def _post_order(connection: http.client.HTTPConnection, body: dict[str, Any]) -> None:
@@ -297,6 +363,37 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_split(servers: list[_Poster]) -> dict[str, float]:
+    """CPU seconds used so far: by the machine, the app servers, PostgreSQL, this process."""
+    return {
+        "machine": _machine_cpu_seconds(),
+        "app server": sum(poster.cpu() for poster in servers),
+        "PostgreSQL": sum(
+            _cpu_seconds(int(stat.parent.name))
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if _command(stat) == "postgres"
+        ),
+        "clients": time.process_time(),
+    }
+
+
+def _command(stat: Path) -> str:
+    try:
+        return stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _machine_cpu_seconds() -> float:
+    """CPU seconds every process on the machine has used, from /proc/stat (Linux); 0 elsewhere."""
+    try:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]  # steal: another VM's
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _report(results: list[tuple[str, Result]], floor: Result) -> None:

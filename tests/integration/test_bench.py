@@ -50,6 +50,7 @@ def test_a_quick_run_measures_everything_and_prints_every_ratio_last(tmp_path):
         "export_csv.ratio_vs_copy_floor",
         "export_xlsx.peak_memory.ratio_vs_copy_floor",
         "intake.http_8_clients.ratio_vs_in_process_threads",
+        "intake.http_8_clients_two_servers.ratio_vs_in_process_threads",
         "server_rss_browsing.ratio_vs_idle",
     ):
         assert ratios[f"sqlite.2000.{key}"] > 0, key
