@@ -356,13 +356,20 @@ def _post_order(connection: http.client.HTTPConnection, body: dict[str, Any]) ->
         raise RuntimeError(f"HTTP {response.status}: {answer[:300]!r}")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (Linux); 0 where there is none."""
+def _cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
+    """User + system CPU of a process, from /proc (Linux); 0 where there is none.
+
+    With ended_children, also that of its children that have ended: PostgreSQL's server
+    process then keeps the CPU of every connection's process that closed since it started.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if ended_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_split(servers: list[_Poster]) -> dict[str, float]:
@@ -371,7 +378,9 @@ def _cpu_split(servers: list[_Poster]) -> dict[str, float]:
         "machine": _machine_cpu_seconds(),
         "app server": sum(poster.cpu() for poster in servers),
         "PostgreSQL": sum(
-            _cpu_seconds(int(stat.parent.name))
+            # A connection's process that ends moves its CPU into the server process's
+            # count of ended children, so the sum never drops as connections close.
+            _cpu_seconds(int(stat.parent.name), ended_children=True)
             for stat in Path("/proc").glob("[0-9]*/stat")
             if _command(stat) == "postgres"
         ),

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from bench.intake import _cpu_split
 from bench.measure import Floor, Row, Section, Target
 from bench.report import commits, machine, store, write
 from bench.run import STEPS
 from config import ROOT
+from db.database import Database
+from tests.conftest import PG_URL_VARIABLE, postgres_url
 
 
 def test_a_ratio_reads_as_times_the_floors_cost_for_times_and_for_rates():
@@ -84,3 +90,24 @@ def test_a_run_of_some_steps_keeps_the_stored_figures_of_the_others(tmp_path):
     path = store(section({"status_change": 1.4}, "third"), tmp_path, ["status"], STEPS)
     note = json.loads(path.read_text())["notes"][-1]
     assert "`first`" in note and "`second`" not in note
+
+
+def test_postgresqls_cpu_keeps_what_a_closed_connection_used():
+    """The CPU split's PostgreSQL part never drops when a connection's process ends."""
+    url = postgres_url()
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:
+            pid = int(connection.scalar(text("SELECT pg_backend_pid()")))
+            connection.execute(text("SELECT count(*) FROM generate_series(1, 3000000)"))
+            used = _cpu_split([])["PostgreSQL"]
+        db.dispose()  # closes the pooled connection: its server process ends
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists()
+        assert _cpu_split([])["PostgreSQL"] >= used
+    finally:
+        db.dispose()
