@@ -35,6 +35,22 @@ def postgres_url() -> str | None:
     return os.environ.get(PG_URL_VARIABLE) or None
 
 
+@pytest.fixture
+def pg() -> Iterator[Database]:
+    """PostgreSQL alone, with a pool of one connection: each use is the same server process."""
+    url = postgres_url()
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
+    db = Database(url, pool_size=1, max_overflow=0)
+    yield db
+    db.dispose()
+
+
+def backend_pid(db: Database) -> int:
+    with db.engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_backend_pid()")))
+
+
 @pytest.fixture(scope="session")
 def _databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Database]]:
     made: dict[str, Database] = {}

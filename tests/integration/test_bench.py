@@ -16,8 +16,7 @@ from bench.measure import Floor, Row, Section, Target
 from bench.report import commits, machine, store, write
 from bench.run import STEPS
 from config import ROOT
-from db.database import Database
-from tests.conftest import PG_URL_VARIABLE, postgres_url
+from tests.conftest import backend_pid
 
 
 def test_a_ratio_reads_as_times_the_floors_cost_for_times_and_for_rates():
@@ -92,22 +91,15 @@ def test_a_run_of_some_steps_keeps_the_stored_figures_of_the_others(tmp_path):
     assert "`first`" in note and "`second`" not in note
 
 
-def test_postgresqls_cpu_keeps_what_a_closed_connection_used():
+def test_postgresqls_cpu_keeps_what_a_closed_connection_used(pg):
     """The CPU split's PostgreSQL part never drops when a connection's process ends."""
-    url = postgres_url()
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
-    db = Database(url)
-    try:
-        with db.engine.connect() as connection:
-            pid = int(connection.scalar(text("SELECT pg_backend_pid()")))
-            connection.execute(text("SELECT count(*) FROM generate_series(1, 3000000)"))
-            used = _cpu_split([])["PostgreSQL"]
-        db.dispose()  # closes the pooled connection: its server process ends
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not Path(f"/proc/{pid}").exists()
-        assert _cpu_split([])["PostgreSQL"] >= used
-    finally:
-        db.dispose()
+    pid = backend_pid(pg)
+    with pg.engine.connect() as connection:  # the pool's one connection: that process
+        connection.execute(text("SELECT count(*) FROM generate_series(1, 3000000)"))
+        used = _cpu_split([])["PostgreSQL"]
+    pg.dispose()  # closes it: its server process ends
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+    assert _cpu_split([])["PostgreSQL"] >= used

@@ -3,29 +3,12 @@ dead; SQLite's are set up for a shared file (WAL, busy timeout) and a page cache
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
 from db import database
 from db.database import Database
-from tests.conftest import PG_URL_VARIABLE, postgres_url
-
-
-@pytest.fixture
-def pg() -> Iterator[Database]:
-    url = postgres_url()
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
-    db = Database(url, pool_size=1, max_overflow=0)
-    yield db
-    db.dispose()
-
-
-def backend_pid(db: Database) -> int:
-    with db.engine.connect() as connection:
-        return int(connection.scalar(text("SELECT pg_backend_pid()")))
+from tests.conftest import backend_pid, postgres_url
 
 
 def pings(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[object]:
