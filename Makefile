@@ -1,5 +1,5 @@
 # The targets CI runs (.ci/run): `make check` and `make test`.
-.PHONY: run test install-test check lint typecheck migrations-check bench
+.PHONY: run test install-test check lint typecheck layers migrations-check bench
 
 run:
 	python3 -m pip install --quiet -r requirements.txt
@@ -18,10 +18,13 @@ lint:
 typecheck:
 	python3 -m mypy
 
+layers:
+	lint-imports
+
 migrations-check:
 	DATABASE_URL=$${TEST_DATABASE_URL:-sqlite:///$$(mktemp -d)/check.db} bash scripts/alembic-check.sh
 
-check: install-test lint typecheck migrations-check
+check: install-test lint typecheck layers migrations-check
 
 bench:
 	python3 -m bench

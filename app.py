@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 from starlette.routing import Route
 
-import config
+import bootstrap
 from api import exports, health, intake, webhooks
-from services.delivery import BackgroundDelivery
+from db.migrate import SchemaOutOfDate
+from notify.delivery import BackgroundDelivery
 from ui import resources
 
 
@@ -28,11 +30,23 @@ def show_app_log() -> None:
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Notifications go out while the server runs: after each commit, and by a dispatcher."""
     show_app_log()
-    delivery = await asyncio.to_thread(BackgroundDelivery(config.database_url()).start)
+    delivery = await asyncio.to_thread(start_delivery)
     try:
         yield
     finally:
-        await asyncio.to_thread(delivery.stop)
+        if delivery is not None:
+            await asyncio.to_thread(delivery.stop)
+
+
+def start_delivery() -> BackgroundDelivery | None:
+    # Migrating the embedded SQLite here, before the first page, means no page load races
+    # the dispatcher's first query. A database that is down or behind its migrations is
+    # the pages' to explain; notifications wait for the next start.
+    try:
+        return bootstrap.background_delivery(bootstrap.database()).start()
+    except (SchemaOutOfDate, DBAPIError) as exc:
+        logging.getLogger("product_orders").warning("notifications wait for the database: %s", exc)
+        return None
 
 
 app = st.App(

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 
 from starlette.requests import Request
 
-import config
 from api.problems import Problem
+from bootstrap import INTAKE_TOKENS_VARIABLE, intake_tokens
 from services.intake import client_scope
-
-ENV_VARIABLE = "INTAKE_API_TOKENS"
-
-
-def configured_tokens() -> list[str]:
-    value = os.environ.get(ENV_VARIABLE) or config.secret_entry("intake", "tokens")
-    if isinstance(value, str):
-        value = value.split(",")
-    return [str(token).strip() for token in value or [] if str(token).strip()]
 
 
 def authenticate(request: Request) -> str:
     """The calling client's scope (a hash of its token), or a 503 / 401 problem."""
-    tokens = configured_tokens()
+    tokens = intake_tokens()
     if not tokens:
         raise Problem(
             503,
             "intake-not-configured",
             "The order API is not configured",
-            f"No API token is configured. Set {ENV_VARIABLE} (comma-separated) or "
+            f"No API token is configured. Set {INTAKE_TOKENS_VARIABLE} (comma-separated) or "
             "`[intake] tokens = [...]` in .streamlit/secrets.toml, then restart.",
         )
     given = _bearer_token(request)

@@ -1,6 +1,6 @@
 """`GET /exports/{token}`: stream a finished export from disk, once, then delete it.
 
-The token is the permission (see services.export_files): only the page of a signed-in
+The token is the permission (see queries.export_files): only the page of a signed-in
 member of staff makes one, and it is unguessable, single-use and short-lived.
 """
 
@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services import export_files
+import bootstrap
 
 
 async def download(request: Request) -> Response:
-    found = export_files.waiting.take(request.path_params["token"])
+    found = bootstrap.export_files.take(request.path_params["token"])
     if found is None:
         return PlainTextResponse(
             "This download has expired or was already used. Export again from the Orders page.",

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api import resources
+import bootstrap
 from api.nodelay import no_delay
 from db.migrate import SchemaOutOfDate
 
@@ -17,7 +17,7 @@ log = logging.getLogger("product_orders.api")
 
 def _check_database() -> str:
     try:
-        resources.database().ping()
+        bootstrap.database().ping()
     except SchemaOutOfDate:
         return "needs migrating"
     except Exception as exc:

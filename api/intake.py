@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import resources
+import bootstrap
 from api.auth import authenticate
 from api.problems import Problem, endpoint
 from api.tools import tools_document
@@ -30,7 +30,7 @@ async def in_worker(service: Callable[..., T], **arguments: Any) -> T:
     """Run a blocking service on the routes' database, off the event loop."""
 
     def call() -> T:
-        return service(resources.database(), **arguments)
+        return service(bootstrap.database(), **arguments)
 
     return await run_in_threadpool(call)
 

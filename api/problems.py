@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from api.nodelay import no_delay
 from db.migrate import SchemaOutOfDate
+from domain.inputs import FieldError, InvalidInput
 from domain.order import OrderError
-from services.inputs import FieldError, InvalidInput
 from services.intake import KeyInFlight, KeyReused
 
 log = logging.getLogger("product_orders.api")

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.inputs import OrderIn, Strict
+from domain.inputs import OrderIn, Strict
 from services.intake import OrderLookupIn
 
 

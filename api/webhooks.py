@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import config
-from db.database import Database
-from services.providers.sendgrid_email import verify_event_signature
-from services.providers.twilio_sms import verify_request_signature
-from services.receipts import record_reports, sendgrid_reports, twilio_report
+import bootstrap
+from notify.providers.sendgrid_email import verify_event_signature
+from notify.providers.twilio_sms import verify_request_signature
+from notify.receipts import record_reports, sendgrid_reports, twilio_report
 
 log = logging.getLogger("product_orders.webhooks")
 
@@ -38,15 +36,6 @@ class BodyTooLarge(Exception):
     pass
 
 
-@lru_cache(maxsize=4)
-def _database(url: str) -> Database:
-    return Database(url)
-
-
-def database() -> Database:
-    return _database(config.database_url())
-
-
 def problem(status: int, title: str) -> JSONResponse:
     return JSONResponse(
         {"title": title, "status": status},
@@ -56,7 +45,7 @@ def problem(status: int, title: str) -> JSONResponse:
 
 
 async def sendgrid_events(request: Request) -> Response:
-    key = config.secret("SENDGRID_WEBHOOK_PUBLIC_KEY", "notifications")
+    key = bootstrap.webhook_secret("SENDGRID_WEBHOOK_PUBLIC_KEY")
     if not key:
         return problem(503, "SendGrid event webhook is not configured")
     try:
@@ -73,12 +62,14 @@ async def sendgrid_events(request: Request) -> Response:
         return problem(400, "Body is not JSON")
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return problem(400, "Body must be a JSON array of events")
-    updated = await run_in_threadpool(record_reports, database(), sendgrid_reports(events))
+    updated = await run_in_threadpool(
+        record_reports, bootstrap.database(), sendgrid_reports(events)
+    )
     return JSONResponse({"received": len(events), "updated": updated})
 
 
 async def twilio_status(request: Request) -> Response:
-    token = config.secret("TWILIO_AUTH_TOKEN", "notifications")
+    token = bootstrap.webhook_secret("TWILIO_AUTH_TOKEN")
     if not token:
         return problem(503, "Twilio status callback is not configured")
     try:
@@ -94,14 +85,14 @@ async def twilio_status(request: Request) -> Response:
         return problem(403, "Invalid signature")
     report = twilio_report(form, reference=request.query_params.get("ref", ""))
     if report is not None:
-        await run_in_threadpool(record_reports, database(), [report])
+        await run_in_threadpool(record_reports, bootstrap.database(), [report])
     return Response(status_code=204)
 
 
 def _signed_urls(request: Request) -> list[str]:
     """The URL Twilio signed: ours as configured (behind a proxy, the public one), or as seen."""
     seen = str(request.url)
-    configured = config.secret("TWILIO_STATUS_CALLBACK_URL", "notifications")
+    configured = bootstrap.webhook_secret("TWILIO_STATUS_CALLBACK_URL")
     if not configured:
         return [seen]
     public = urlsplit(configured)

@@ -28,7 +28,7 @@ CHILD_TIMEOUT = 3600  # seconds: an unoptimised Excel export of a million orders
 MEMORY_TARGET = Target("at_most", 300, "MB")
 CSV_TARGETS = {"postgresql": Target("ratio_at_most", 3.0), "sqlite": Target("ratio_at_most", 1.5)}
 
-# The export's order columns, as plain SQL (same order as services.order_export).
+# The export's order columns, as plain SQL (same order as queries.order_export).
 COLUMNS = {
     "postgresql": """number, created_at AT TIME ZONE %(zone)s, status, payment_status, source,
         customer_first_name || ' ' || customer_last_name, customer_email,
@@ -104,8 +104,8 @@ def _child(mode: str, url: str, out: Path, zone: str) -> dict[str, float]:
 def _export(mode: str, url: str, out: Path) -> None:
     """What the Orders page runs: the export written straight to a file, as it is read."""
     from db.database import Database
-    from services.order_export import write_csv, write_excel
-    from services.queries import OrderFilter, Tab, business_settings
+    from queries.order_export import write_csv, write_excel
+    from queries.orders import OrderFilter, Tab, business_settings
 
     db = Database(url)
     zone = business_settings(db).zone

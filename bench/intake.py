@@ -38,8 +38,9 @@ from bench.datasets import Snapshot
 from bench.measure import Floor, Row, Section, Target
 from db.database import Database
 from db.migrate import upgrade
-from db.models import Notification, NotificationStatus, Product, Source
+from db.models import Notification, Product
 from db.seed import seed_catalogue
+from domain.enums import NotificationStatus, Source
 from services import intake, orders
 from tests.e2e.conftest import Server, start_server, stop_server
 

@@ -36,7 +36,8 @@ import config
 from bench.intake import TOKEN, _Bodies, _catalogue
 from db.database import Database
 from db.migrate import upgrade
-from db.models import Order, Source
+from db.models import Order
+from domain.enums import Source
 
 INVALID_EVERY = 20  # one request in twenty carries an unknown SKU
 RETRY_EVERY = 20  # one in twenty repeats an earlier request (same key, same body)

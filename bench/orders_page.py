@@ -30,7 +30,7 @@ from bench.sql import Driver, captured, list_query
 from config import ROOT
 from db.database import Database
 from db.models import Order
-from services.queries import Tab
+from queries.orders import Tab
 
 PAGE = ROOT / "pages" / "orders.py"
 FLOOR_PAGE = Path(__file__).with_name("floor_page.py")

@@ -23,7 +23,7 @@ from bench.datasets import kind_of, prepare
 from bench.measure import Section
 from bench.report import commits, machine, stamp, store, write
 from config import ROOT
-from services.queries import business_settings
+from queries.orders import business_settings
 
 DEFAULT_SIZES = "10000,100000,1000000"
 DEFAULT_SQLITE = "sqlite:////tmp/bench-sqlite/orders.db"

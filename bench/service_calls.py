@@ -19,9 +19,9 @@ from bench.sql import Driver, captured, reads
 from db.database import Database
 from db.models import Order
 from domain.order import OrderStatus
+from notify.templates import OrderFacts, render
+from queries.orders import order_details
 from services.orders import confirm_order
-from services.queries import order_details
-from services.templates import OrderFacts, render
 
 STATUS_TARGET = Target("ratio_at_most", 2.0)
 
@@ -43,7 +43,7 @@ def measure_details(section: Section, db: Database, *, runs: int, rng: random.Ra
     section.add(
         Row(
             "order_details",
-            "Order details (services.queries.order_details)",
+            "Order details (queries.orders.order_details)",
             _median_ms(figures),
             "ms",
             [Floor("sql_floor", "its queries, bare", _median_ms(floors))],

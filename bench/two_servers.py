@@ -31,7 +31,8 @@ import config
 from bench.datasets import fresh_schema
 from bench.intake import TOKEN, _Bodies
 from db.database import Database
-from db.models import Notification, NotificationStatus, Order, Product
+from db.models import Notification, Order, Product
+from domain.enums import NotificationStatus
 from services import orders
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.fakes.notify import API_KEY, FROM_EMAIL, accepted_per_reference

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -34,6 +34,10 @@ class Database:
         self.engine = make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._open_read: ContextVar[Session | None] = ContextVar("open_read", default=None)
+        # Called with the ids of outbox rows right after the transaction that wrote them
+        # commits. The composition root hangs the deliverer here (a test hangs its own);
+        # until then rows wait for the dispatcher.
+        self.notification_listeners: list[Callable[[list[int]], None]] = []
 
     @property
     def kind(self) -> str:

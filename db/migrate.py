@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from config import ROOT
 from db.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class SchemaOutOfDate(RuntimeError):

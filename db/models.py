@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.enums import Channel, NotificationStatus, Source
 from domain.order import OrderStatus, PaymentStatus
 
 NAMING_CONVENTION = {
@@ -65,30 +66,6 @@ def value_enum(enum: type[StrEnum], length: int = 20) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-
-
-class Source(StrEnum):
-    MANUAL = "manual"
-    ASSISTANT = "assistant"
-    API = "api"
-
-
-class NotificationStatus(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    BOUNCED = "bounced"
-    UNDELIVERED = "undelivered"
-    FAILED = "failed"
-    DEAD = "dead"
-    UNCERTAIN = "uncertain"
-    UNDELIVERABLE = "undeliverable"
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]

@@ -122,6 +122,11 @@ class OrderError(Exception):
     """A change to an order that the rules refuse; the message is meant for the user."""
 
 
+class UnknownOrder(OrderError):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"Order {ref} does not exist.")
+
+
 class InvalidTransition(OrderError):
     def __init__(self, action: Action, status: OrderStatus) -> None:
         super().__init__(f"“{action.label}” is not possible while the order is {status.label}.")

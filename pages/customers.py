@@ -5,8 +5,8 @@ import streamlit as st
 
 from domain.money import format_money
 from domain.order import OrderError
+from queries.orders import business_settings
 from services import contacts
-from services.queries import business_settings
 from ui.auth import current_actor, require_staff
 from ui.display import explain, local, money_column, plural, selected_id, units
 from ui.flash import flash, show_flashes

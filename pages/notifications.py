@@ -5,9 +5,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from services import notifications as outbox
-from services.notifications import CannotResend, NotificationFilter, OutboxRow
-from services.queries import business_settings, list_orders
+import bootstrap
+from notify.preview import preview_message, template_labels
+from queries import notifications as outbox
+from queries.notifications import NotificationFilter, OutboxRow
+from queries.orders import business_settings, list_orders
+from services.notifications import CannotResend, resend_notification
 from ui.auth import current_actor, require_staff
 from ui.flash import flash, show_flashes
 from ui.format import literal, table_time
@@ -23,7 +26,7 @@ settings = business_settings(db)
 
 st.title("Notifications")
 
-for missing in outbox.dry_run_channels():
+for missing in bootstrap.dry_run_channels():
     channel = missing.label[0].upper() + missing.label[1:]
     st.warning(
         f"**{channel} notifications are not being delivered.** "
@@ -106,7 +109,7 @@ else:
         st.caption(f"Last error: {literal(by_id[picked].last_error)}")
     if st.button("Resend", key="notifications.resend", type="primary"):
         try:
-            again = outbox.resend_notification(db, notification_id=picked, actor=current_actor())
+            again = resend_notification(db, notification_id=picked, actor=current_actor())
         except CannotResend as exc:
             st.error(str(exc))
         else:
@@ -121,7 +124,7 @@ recent = list_orders(db, page_size=100, zone=settings.zone).rows
 if not recent:
     st.caption("Previews use a real order: add one on the Orders page first.")
 else:
-    labels = outbox.template_labels()
+    labels = template_labels()
     order_col, template_col = st.columns(2)
     numbers = {row.id: f"{row.number} · {row.customer_name}" for row in recent}
     order_id = order_col.selectbox(
@@ -130,7 +133,7 @@ else:
     template = template_col.selectbox(
         "Message", list(labels), format_func=labels.__getitem__, key="notifications.preview_tpl"
     )
-    shown = outbox.preview_message(db, order_id=order_id, template=template)
+    shown = preview_message(db, order_id=order_id, template=template)
     email_tab, sms_tab = st.tabs(["E-mail", "SMS"])
     with email_tab:
         st.markdown(

@@ -7,12 +7,11 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from db.models import Source
+import bootstrap
+from domain.enums import Source
 from domain.order import CURRENT, OrderStatus, PaymentStatus
-from services import export_files
-from services.notifications import dry_run_channels
-from services.order_export import export_size, write_csv, write_excel
-from services.queries import (
+from queries.order_export import export_size, write_csv, write_excel
+from queries.orders import (
     COUNT_LIMIT,
     OrderFilter,
     OrderPage,
@@ -27,7 +26,7 @@ from services.queries import (
     orders_after,
     tab_counts,
 )
-from services.review import review_flags
+from queries.review import review_flags
 from services.samples import load_sample_data
 from ui import order_detail, order_form
 from ui.auth import current_actor, require_staff
@@ -100,7 +99,7 @@ with add:
         on_click=order_form.open_add,
         width="stretch",
     )
-dry_run = [missing.label for missing in dry_run_channels()]
+dry_run = [missing.label for missing in bootstrap.dry_run_channels()]
 if dry_run:
     st.warning(
         f"Customer messages are in dry-run mode ({' and '.join(dry_run)}): they are recorded on "
@@ -410,7 +409,7 @@ def run_export(kind: str, fmt: str, tab: Tab, chosen: OrderFilter) -> tuple[str,
     def progress(done: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} rows…")
 
-    token = export_files.waiting.write(
+    token = bootstrap.export_files.write(
         lambda out: writer(
             db, out, kind=kind, tab=tab, filters=chosen, zone=zone, progress=progress
         ),

@@ -8,8 +8,8 @@ import streamlit as st
 
 from domain.money import format_money
 from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
-from services.queries import business_settings
-from services.reports import Report, report
+from queries.orders import business_settings
+from queries.reports import Report, report
 from ui.auth import require_staff
 from ui.display import csv_download, units
 from ui.resources import database

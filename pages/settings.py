@@ -4,18 +4,13 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
+from bootstrap import configuration_status
+from domain.enums import TEMPLATE_LABELS, TEMPLATES
 from domain.money import CURRENCY_SYMBOLS, format_money, price_line, totals_of
 from domain.order import OrderError
-from services.queries import business_settings
-from services.settings import (
-    TEMPLATE_LABELS,
-    TEMPLATES,
-    BusinessSettings,
-    InvalidSetting,
-    bp_to_percent,
-    save_settings,
-)
-from services.status import configuration_status
+from domain.settings import BusinessSettings, InvalidSetting, bp_to_percent
+from queries.orders import business_settings
+from services.settings import save_settings
 from ui.auth import current_actor, require_staff
 from ui.display import explain, plural
 from ui.flash import flash, show_flashes

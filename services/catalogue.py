@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.models import Category, OrderItem, Product
+from db.settings import load_settings
+from db.unit_of_work import UnitOfWork, unless_taken
+from domain.cells import csv_text, unsafe_cell
+from domain.inputs import FieldError, InvalidInput, Money, Strict, Text100, Text200, parse
 from domain.money import format_money
 from domain.order import OrderError
-from services.exports import csv_text, unsafe_cell
-from services.inputs import FieldError, InvalidInput, Money, Strict, Text100, Text200, parse
-from services.queries import ProductView, _escape_like, search_terms
-from services.settings import load_settings
-from services.unit_of_work import UnitOfWork, unless_taken
+from queries.orders import ProductView, _escape_like, search_terms
 
 log = logging.getLogger("product_orders.audit")
 

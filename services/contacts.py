@@ -17,13 +17,14 @@ from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.database import Database
-from db.models import Channel, Contact, Notification, Order, customer_code
+from db.models import Contact, Notification, Order, customer_code
+from db.settings import load_settings
+from db.unit_of_work import UnitOfWork, unless_taken
+from domain.enums import Channel
+from domain.inputs import CustomerIn, FieldError, InvalidInput, parse
 from domain.order import EDITABLE, OrderError, OrderStatus, PaymentStatus
-from services.inputs import CustomerIn, FieldError, InvalidInput, parse
+from queries.orders import ContactView, _contact, _escape_like, search_terms
 from services.orders import record_event, search_text_of
-from services.queries import ContactView, _contact, _escape_like, search_terms
-from services.settings import load_settings
-from services.unit_of_work import UnitOfWork, unless_taken
 
 log = logging.getLogger("product_orders.audit")
 

@@ -30,10 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.database import Database
-from db.models import Contact, IdempotencyKey, Order, Source, utc_now
-from domain.order import OrderError
-from services import orders
-from services.inputs import (
+from db.models import Contact, IdempotencyKey, Order, utc_now
+from db.settings import load_settings
+from domain.enums import Source
+from domain.inputs import (
     FieldError,
     InvalidInput,
     Strict,
@@ -41,8 +41,9 @@ from services.inputs import (
     normalise_phone,
     parse,
 )
-from services.queries import business_settings, list_products
-from services.settings import load_settings
+from domain.order import OrderError
+from queries.orders import business_settings, list_products
+from services import orders
 
 log = logging.getLogger("product_orders.intake")
 

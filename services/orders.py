@@ -17,31 +17,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+import notify
 from db.database import Database
-from db.models import (
-    Channel,
-    Contact,
-    Order,
-    OrderEvent,
-    OrderItem,
-    Product,
-    Source,
-    insert_values,
-    utc_now,
-)
-from domain.money import MAX_QUANTITY, price_line, totals_of
-from domain.order import (
-    Action,
-    ActionInput,
-    OrderError,
-    OrderStatus,
-    PaymentStatus,
-    check_action,
-    check_editable,
-    check_payment,
-)
-from services import outbox
-from services.inputs import (
+from db.models import Contact, Order, OrderEvent, OrderItem, Product, insert_values, utc_now
+from db.settings import load_settings, settings_from, stored_settings
+from db.unit_of_work import StaleOrder, UnitOfWork
+from domain.enums import Channel, Source
+from domain.inputs import (
     CustomerIn,
     FieldError,
     InvalidInput,
@@ -52,13 +34,18 @@ from services.inputs import (
     is_web_address,
     parse,
 )
-from services.settings import BusinessSettings, load_settings, settings_from, stored_settings
-from services.unit_of_work import StaleOrder, UnitOfWork
-
-
-class UnknownOrder(OrderError):
-    def __init__(self, ref: object) -> None:
-        super().__init__(f"Order {ref} does not exist.")
+from domain.money import MAX_QUANTITY, price_line, totals_of
+from domain.order import (
+    Action,
+    ActionInput,
+    OrderStatus,
+    PaymentStatus,
+    UnknownOrder,
+    check_action,
+    check_editable,
+    check_payment,
+)
+from domain.settings import BusinessSettings
 
 
 @dataclass(frozen=True)
@@ -435,7 +422,7 @@ def _act(
                 "Refunded on cancellation",
                 now,
             )
-        facts = outbox.facts_of(order, reason=given.reason.strip(), refunded=refunded)
+        facts = notify.facts_of(order, reason=given.reason.strip(), refunded=refunded)
         template = TEMPLATE_FOR[action]
         notified = _notify(uow, order, contact, event, template, settings, facts)
         uow.commit()
@@ -691,16 +678,16 @@ def _notify(
     event: OrderEvent,
     template: str,
     settings: BusinessSettings,
-    facts: outbox.OrderFacts | None = None,
+    facts: notify.OrderFacts | None = None,
 ) -> tuple[str, ...]:
-    row = outbox.enqueue(
+    row = notify.enqueue(
         uow,
         order=order,
         contact=contact,
         event=event,
         template=template,
         settings=settings,
-        facts=facts or outbox.facts_of(order),
+        facts=facts or notify.facts_of(order),
     )
     if row is None:
         return ()

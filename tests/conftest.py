@@ -19,7 +19,6 @@ from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
 from db.summary import rebuild_order_counts
-from services.unit_of_work import clear_commit_callbacks
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -103,7 +102,7 @@ def db(
     database = _open(request.param, _databases, tmp_path_factory.getbasetemp())
     empty(database)
     yield database
-    clear_commit_callbacks()
+    database.notification_listeners.clear()
     empty(database)
 
 

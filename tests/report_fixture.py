@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 from db.database import Database
 from db.models import Order
 from domain.order import OrderStatus, PaymentStatus
+from domain.settings import BusinessSettings
 from services import orders
-from services.settings import BusinessSettings, save_settings
+from services.settings import save_settings
 from tests.builders import add_catalogue, order_data
 
 ZONE = "America/New_York"

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from domain.cells import csv_text
+from domain.inputs import InvalidInput
 from domain.money import CURRENCY_SYMBOLS
 from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
-from services.exports import csv_text
-from services.inputs import InvalidInput
 from ui.format import literal
 
 # The Orders table's columns; bench/floor_page.py draws its floor with the very same.

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from db.database import Database
+from db.unit_of_work import StaleOrder
 from domain.order import (
     EDITABLE,
     Action,
@@ -23,11 +24,10 @@ from domain.order import (
     PaymentStatus,
     allowed_payment_targets,
 )
+from queries.orders import OrderDetails, order_details
+from queries.review import review_flags
 from services import orders
 from services.orders import Change
-from services.queries import OrderDetails, order_details
-from services.review import review_flags
-from services.unit_of_work import StaleOrder
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
 from ui.resources import NOT_SAVED, OUTAGE

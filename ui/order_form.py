@@ -12,11 +12,11 @@ from typing import Any
 import streamlit as st
 
 from db.database import Database
+from db.unit_of_work import StaleOrder
+from domain.inputs import CustomerIn, InvalidInput, ShippingIn, parse
 from domain.money import MAX_QUANTITY
 from domain.order import OrderError
-from services import orders
-from services.inputs import CustomerIn, InvalidInput, ShippingIn, parse
-from services.queries import (
+from queries.orders import (
     OrderDetails,
     list_categories,
     list_contacts,
@@ -24,7 +24,7 @@ from services.queries import (
     order_details,
     quote_order,
 )
-from services.unit_of_work import StaleOrder
+from services import orders
 from ui.flash import flash
 from ui.format import literal, money
 

@@ -1,4 +1,4 @@
-"""Process-wide resources for the dashboard, created once with st.cache_resource.
+"""The dashboard's database, from the composition root.
 
 And what the dashboard shows when its database goes away: a page that says what to check,
 never a traceback. At start-up `database()` shows it; mid-session, dashboard/main.py wraps
@@ -15,26 +15,20 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+import bootstrap
 import config
 from db.database import Database
-from db.migrate import SchemaOutOfDate, ensure_schema
+from db.migrate import SchemaOutOfDate
 from ui import flash
 
 log = logging.getLogger("product_orders")
 
 
-@st.cache_resource(show_spinner=False)
-def _database(url: str) -> Database:
-    db = Database(url)
-    ensure_schema(db)
-    return db
-
-
 def database() -> Database:
-    """The shared database, or a clear page that says what to check (and a stop)."""
+    """The process's database, or a clear page that says what to check (and a stop)."""
     url = config.database_url()
     try:
-        return _database(url)
+        return bootstrap.database(url)
     except SchemaOutOfDate as exc:
         _stop("The database needs migrating", str(exc))
     except DBAPIError as exc:

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from db.database import Database
-from db.models import Notification, NotificationStatus
+from db.models import Notification
+from domain.enums import NotificationStatus
 from services import orders
 from tests.builders import order_data
 from tests.e2e.conftest import start_server, stop_server, wait_for_app

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from db.database import Database
-from db.models import Source
 from db.seed import seed_orders
+from domain.enums import Source
 from services import orders
 from tests.builders import order_data
 from tests.e2e.conftest import browser_tab, wait_for_app

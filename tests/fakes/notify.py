@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from db.models import utc_now
-from services.providers import Provider, build_providers
+from notify.providers import Provider, build_providers
 from tests.fakes.provider_server import SENDGRID_PATH, FakeProviderServer, RecordedRequest
 
 API_KEY = "SG.fakeKey123.fakeSecret456"

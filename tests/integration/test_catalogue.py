@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Category, OrderItem, Product
+from domain.inputs import InvalidInput
 from services import catalogue, orders
 from services.catalogue import CatalogueChanged, ImportFileError, ProductInUse
-from services.inputs import InvalidInput
 from tests.builders import add_catalogue, order_data
 
 ACTOR = "owner@example.com"

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Contact, Notification, Order, OrderEvent, customer_code
+from domain.inputs import InvalidInput
 from domain.order import PaymentStatus
 from services import contacts, orders
 from services.contacts import CannotMerge, ContactMerged, ContactSort, EmailTaken
-from services.inputs import InvalidInput
 from tests.builders import add_catalogue, order_data
 
 ACTOR = "owner@example.com"

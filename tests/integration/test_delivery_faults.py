@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from db.models import Notification, NotificationStatus
+from db.models import Notification
+from domain.enums import NotificationStatus
+from notify.delivery import DispatcherLoop, ImmediateDelivery
+from notify.dispatch import Dispatcher, RetryPolicy
 from services import orders
-from services.delivery import DispatcherLoop, ImmediateDelivery
-from services.dispatch import Dispatcher, RetryPolicy
 from tests.builders import add_catalogue, order_data
 from tests.fakes.notify import (
     accepted_per_reference,

@@ -12,13 +12,16 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from bootstrap import max_attempts
 from config import ROOT
-from db.models import Contact, Notification, NotificationStatus, Order, OrderEvent
+from db.models import Contact, Notification, Order, OrderEvent
+from db.settings import store_settings
+from domain.enums import NotificationStatus
+from domain.settings import BusinessSettings
+from notify.delivery import ImmediateDelivery
+from notify.dispatch import Dispatcher, RetryPolicy
+from queries.orders import order_details
 from services import orders
-from services.delivery import ImmediateDelivery
-from services.dispatch import Dispatcher, RetryPolicy, max_attempts_setting
-from services.queries import order_details
-from services.settings import BusinessSettings, store_settings
 from tests.builders import SMS_CUSTOMER, add_catalogue, order_data
 from tests.fakes.notify import (
     ACCOUNT_SID,
@@ -184,9 +187,9 @@ def test_a_refused_connection_is_retried_later_and_then_sent(db, catalogue, fake
 
 def test_max_attempts_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("NOTIFY_MAX_ATTEMPTS", "3")
-    assert max_attempts_setting() == 3
+    assert max_attempts() == 3
     monkeypatch.setenv("NOTIFY_MAX_ATTEMPTS", "lots")
-    assert max_attempts_setting() == 8
+    assert max_attempts() == 8
 
 
 # ---- permanent failures ----------------------------------------------------------------------
@@ -366,14 +369,14 @@ def test_a_service_call_that_fails_after_writing_its_outbox_row_sends_nothing(
 ):
     change = orders.create_order(db, order=order_data(), actor=ACTOR)
     drain_received(db, fake)
-    real_enqueue = orders.outbox.enqueue
+    real_enqueue = orders.notify.enqueue
 
     def enqueue_then_fail(uow, **kwargs):
         row = real_enqueue(uow, **kwargs)
         assert row is not None and row.id
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(orders.outbox, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(orders.notify, "enqueue", enqueue_then_fail)
     immediate = ImmediateDelivery(dispatcher(db, fake.url)).start()
     try:
         with pytest.raises(RuntimeError):
@@ -398,7 +401,7 @@ def test_the_dispatch_command_sends_what_is_due_and_exits(db, catalogue, fake):
     }
 
     done = subprocess.run(
-        [sys.executable, "-m", "services.dispatch", "--once"],
+        [sys.executable, "-m", "notify.dispatch", "--once"],
         cwd=ROOT,
         env=environment,
         capture_output=True,

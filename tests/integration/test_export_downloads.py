@@ -8,11 +8,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+import bootstrap
 from api import exports
-from services import export_files
-from services.export_files import ExportFiles
-from services.order_export import export_csv, export_size, write_csv
-from services.queries import OrderFilter, Tab
+from queries.export_files import ExportFiles
+from queries.order_export import export_csv, export_size, write_csv
+from queries.orders import OrderFilter, Tab
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -30,7 +30,7 @@ def clock(monkeypatch, tmp_path):
     clock = Clock()
     files = ExportFiles(lifetime=60, clock=clock)
     monkeypatch.setattr(files, "_folder", tmp_path)
-    monkeypatch.setattr(export_files, "waiting", files)
+    monkeypatch.setattr(bootstrap, "export_files", files)
     return clock
 
 
@@ -48,7 +48,9 @@ def test_the_route_streams_the_export_once_and_deletes_it(db, client, tmp_path):
     def fill(out):
         write_csv(db, out, kind="orders", tab=Tab.ALL, filters=OrderFilter(), zone=ZONE)
 
-    token = export_files.waiting.write(fill, file_name="orders-all-2026-11-30.csv", mime="text/csv")
+    token = bootstrap.export_files.write(
+        fill, file_name="orders-all-2026-11-30.csv", mime="text/csv"
+    )
     assert len(token) >= 43  # 256 random bits
     response = client.get(f"/exports/{token}")
     assert response.status_code == 200
@@ -64,7 +66,7 @@ def test_the_route_streams_the_export_once_and_deletes_it(db, client, tmp_path):
 
 def test_unknown_and_expired_tokens_are_not_found(client, clock, tmp_path):
     assert client.get("/exports/not-a-token").status_code == 404
-    token = export_files.waiting.write(
+    token = bootstrap.export_files.write(
         lambda out: out.write(b"x"), file_name="a.csv", mime="text/csv"
     )
     clock.now += 61
@@ -80,7 +82,7 @@ def test_a_failed_export_leaves_no_file(clock, tmp_path):
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        export_files.waiting.write(fail, file_name="a.csv", mime="text/csv")
+        bootstrap.export_files.write(fail, file_name="a.csv", mime="text/csv")
     assert list(tmp_path.iterdir()) == []
 
 

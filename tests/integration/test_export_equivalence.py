@@ -1,7 +1,7 @@
 """The database-formatted CSV export is byte for byte what the Python row builders give.
 
 `reference_csv` is the implementation the fast export replaced: the rows that
-services.order_export builds in Python (and the Excel export writes), put through safe_cell
+queries.order_export builds in Python (and the Excel export writes), put through safe_cell
 and csv.writer. Every export here must equal its output, on tricky data: formulas, quotes,
 commas, newlines, NULLs, unicode, and times at DST edges.
 """
@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from db.models import Order, OrderItem, Source
+from db.models import Order, OrderItem
+from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
+from queries.order_export import EXPORTS, export_csv, safe_cell, write_csv
+from queries.orders import OrderFilter, Tab
 from services import orders
-from services.order_export import EXPORTS, export_csv, safe_cell, write_csv
-from services.queries import OrderFilter, Tab
 from tests.builders import add_catalogue, order_data
 
 # ---- the reference: the export's rows built in Python, as the Excel export writes them ----
@@ -159,7 +160,7 @@ def test_every_filter_exports_the_same_bytes_as_before(tricky, kind, zone):
 
 def test_a_long_export_streams_to_a_file_and_reports_progress(db, tmp_path):
     from db.seed import seed_orders
-    from services.order_export import CHUNK
+    from queries.order_export import CHUNK
 
     seed_orders(db, CHUNK * 2 + 7, batch=1000)
     seen: list[int] = []

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Contact, Order
+from domain.inputs import InvalidInput
+from queries.order_export import export_csv, export_excel
+from queries.orders import OrderFilter, Tab, list_orders, order_details
 from services import catalogue, contacts, orders
-from services.inputs import InvalidInput
-from services.order_export import export_csv, export_excel
-from services.queries import OrderFilter, Tab, list_orders, order_details
 from tests.builders import add_catalogue, order_data
 from tests.conftest import BACKENDS
 from tests.integration.intake_support import Api, running_api

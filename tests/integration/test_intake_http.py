@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import IdempotencyKey, Order
+from queries.orders import order_details
 from services.intake import client_scope, fingerprint
-from services.queries import order_details
 from tests.builders import order_data
 from tests.conftest import BACKENDS
 from tests.integration.intake_support import OTHER_TOKEN, TOKEN, Api, Client, Reply, running_api

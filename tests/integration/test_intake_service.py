@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from db.models import Contact, IdempotencyKey, Notification, Order, OrderItem, Source, utc_now
+from db.models import Contact, IdempotencyKey, Notification, Order, OrderItem, utc_now
+from domain.enums import Source
+from domain.inputs import InvalidInput
+from queries.orders import order_details
 from services import intake, orders
-from services.inputs import InvalidInput
-from services.queries import order_details
 from tests.builders import add_catalogue, order_data
 
 SCOPE = intake.client_scope("assistant-token")

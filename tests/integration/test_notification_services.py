@@ -7,21 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Contact, Notification, NotificationStatus, OrderEvent
+from db.models import Contact, Notification, OrderEvent
+from domain.enums import NotificationStatus
+from domain.order import UnknownOrder
+from notify.delivery import ImmediateDelivery
+from notify.dispatch import Dispatcher
+from notify.preview import UnknownTemplate, preview_message
+from queries.notifications import NotificationFilter, list_notifications, resendable, status_counts
 from services import orders
-from services.delivery import ImmediateDelivery
-from services.dispatch import Dispatcher
-from services.notifications import (
-    CannotResend,
-    NotificationFilter,
-    UnknownTemplate,
-    list_notifications,
-    preview_message,
-    resend_notification,
-    resendable,
-    status_counts,
-)
-from services.orders import UnknownOrder
+from services.notifications import CannotResend, resend_notification
 from tests.builders import SMS_CUSTOMER, add_catalogue, order_data
 from tests.fakes.notify import providers_for
 from tests.fakes.provider_server import FakeProviderServer

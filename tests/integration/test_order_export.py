@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from db.models import Source
+from domain.enums import Source
 from domain.order import OrderStatus
+from queries.order_export import CHUNK, export_csv, export_excel, safe_cell
+from queries.orders import OrderFilter, Tab
 from services import orders
-from services.order_export import CHUNK, export_csv, export_excel, safe_cell
-from services.queries import OrderFilter, Tab
 from tests.builders import add_catalogue, order_data
 
 ZONE = ZoneInfo("America/New_York")

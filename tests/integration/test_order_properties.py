@@ -23,12 +23,12 @@ from db.models import (
     OrderEvent,
     OrderItem,
 )
+from domain.inputs import InvalidInput, OrderIn, parse
 from domain.money import MAX_LINES, MAX_QUANTITY
 from domain.order import TERMINAL, OrderError, OrderStatus, PaymentStatus
+from queries.orders import order_details
 from services import orders
-from services.inputs import InvalidInput, OrderIn, parse
 from services.intake import place_order
-from services.queries import order_details
 from tests.builders import PRODUCTS, VALID_ORDER, add_catalogue, order_data
 from tests.conftest import empty
 

@@ -9,8 +9,9 @@ from bench.sql import captured
 from db.models import Order
 from db.seed import seed_orders
 from domain.order import OrderStatus
-from services import orders, queries
-from services.queries import OrderFilter, PageRequest, Sort, Tab, list_orders, tab_counts
+from queries import orders as queries
+from queries.orders import OrderFilter, PageRequest, Sort, Tab, list_orders, tab_counts
+from services import orders
 from tests.builders import add_catalogue, order_data
 
 

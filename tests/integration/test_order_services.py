@@ -8,15 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from db.models import (
-    Contact,
-    Notification,
-    NotificationStatus,
-    Order,
-    OrderEvent,
-    OrderItem,
-    Source,
-)
+from db.models import Contact, Notification, Order, OrderEvent, OrderItem
+from db.settings import load_settings
+from db.unit_of_work import StaleOrder
+from domain.enums import NotificationStatus, Source
+from domain.inputs import InvalidInput
 from domain.order import (
     InvalidPaymentTransition,
     InvalidTransition,
@@ -27,12 +23,10 @@ from domain.order import (
     ReasonRequired,
     TrackingRequired,
 )
-from services import orders, outbox
-from services.inputs import InvalidInput
-from services.queries import order_details
-from services.settings import load_settings
-from services.templates import render
-from services.unit_of_work import StaleOrder
+from notify import outbox
+from notify.templates import render
+from queries.orders import order_details
+from services import orders
 from tests.builders import add_catalogue, order_data
 
 ACTOR = "staff@example.com"
@@ -418,14 +412,14 @@ def test_a_failure_after_writing_the_outbox_row_leaves_no_event_and_no_notificat
     change = new_order(db)
     before = counts(db)
 
-    real_enqueue = orders.outbox.enqueue
+    real_enqueue = orders.notify.enqueue
 
     def enqueue_then_fail(uow, **kwargs):
         row = real_enqueue(uow, **kwargs)
         assert row is not None and row.id  # the row was written (flushed) in the transaction
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(orders.outbox, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(orders.notify, "enqueue", enqueue_then_fail)
     with pytest.raises(RuntimeError):
         orders.confirm_order(
             db, order_id=change.order_id, expected_version=change.version, actor=ACTOR
@@ -435,10 +429,8 @@ def test_a_failure_after_writing_the_outbox_row_leaves_no_event_and_no_notificat
 
 
 def test_committed_notifications_are_announced_after_commit_only(db, catalogue, monkeypatch):
-    from services import unit_of_work
-
     announced: list[list[int]] = []
-    unit_of_work.on_notifications_committed(announced.append)
+    db.notification_listeners.append(announced.append)
     change = new_order(db)
     assert len(announced) == 1
 
@@ -593,7 +585,8 @@ def test_a_customer_with_no_way_to_reach_is_marked_undeliverable(db, catalogue):
 
 
 def test_a_disabled_template_sends_nothing(db, catalogue):
-    from services.settings import BusinessSettings, store_settings
+    from db.settings import store_settings
+    from domain.settings import BusinessSettings
 
     with db.writing() as session:
         store_settings(session, BusinessSettings(notify_events=("shipped",)))

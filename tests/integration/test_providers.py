@@ -8,16 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.providers import (
+from notify.providers import (
     Message,
     Receipt,
     build_providers,
     parse_retry_after,
     seconds_until_epoch,
 )
-from services.providers.dry_run import DryRunProvider
-from services.providers.sendgrid_email import SendGridEmailProvider
-from services.providers.twilio_sms import TwilioSmsProvider
+from notify.providers.dry_run import DryRunProvider
+from notify.providers.sendgrid_email import SendGridEmailProvider
+from notify.providers.twilio_sms import TwilioSmsProvider
 from tests.fakes.provider_server import DROP, SENDGRID_PATH, FakeProviderServer
 
 API_KEY = "SG.fakeKey123.fakeSecret456"

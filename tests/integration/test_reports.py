@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from db.models import Order
+from domain.settings import BusinessSettings, local_midnight
+from queries.reports import ShipBucket, offset_segments, report
 from services import orders
-from services.reports import ShipBucket, offset_segments, report
-from services.settings import BusinessSettings, local_midnight, save_settings
+from services.settings import save_settings
 from tests.builders import add_catalogue, order_data
 from tests.report_fixture import build_report_fixture
 

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import event, select, update
 
 from db.models import Order, utc_now
-from services import orders
-from services.review import (
+from queries.review import (
     FIRST_ORDER,
     LARGE_LINE_QUANTITY,
     LARGE_QUANTITY,
     POSSIBLE_DUPLICATE,
     review_flags,
 )
+from services import orders
 from tests.builders import add_catalogue, order_data
 
 

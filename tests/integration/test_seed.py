@@ -11,8 +11,8 @@ from db.database import Database
 from db.models import Contact, Order, OrderEvent, OrderItem, utc_now
 from db.seed import seed_orders
 from domain.order import OrderStatus
+from queries.orders import OrderFilter, Tab, list_orders, tab_counts
 from services.orders import search_text_of
-from services.queries import OrderFilter, Tab, list_orders, tab_counts
 from tests.conftest import _open, empty
 
 SOUND = {

@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bootstrap import configuration_status, parse_tokens
 from db.database import Database
 from db.models import Order
+from db.settings import load_settings, settings_from, stored_settings
+from domain.inputs import InvalidInput
+from domain.settings import InvalidSetting, bp_to_percent, percent_to_bp
+from queries.orders import business_settings
 from services import orders
-from services.inputs import InvalidInput
-from services.queries import business_settings
-from services.settings import (
-    InvalidSetting,
-    bp_to_percent,
-    load_settings,
-    percent_to_bp,
-    save_settings,
-    settings_from,
-    stored_settings,
-)
-from services.status import configuration_status, count_tokens
+from services.settings import save_settings
 from tests.builders import add_catalogue, order_data
 
 FORM = {
@@ -137,10 +131,11 @@ def test_twilio_without_a_sender_stays_in_dry_run(db):
     assert configuration_status(db, secret_value=secrets(given)).sms_live is False
 
 
-def test_tokens_from_the_environment_are_counted_from_a_separated_list():
-    assert count_tokens("a, b c") == 3
-    assert count_tokens(" ") == 0
-    assert count_tokens(None) == 0
+def test_tokens_from_the_environment_are_read_from_a_separated_list():
+    assert parse_tokens("a, b c") == ["a", "b", "c"]
+    assert parse_tokens(" ") == []
+    assert parse_tokens(None) == []
+    assert parse_tokens(["one", " two ", ""]) == ["one", "two"]
 
 
 def test_the_database_is_described_without_its_password():

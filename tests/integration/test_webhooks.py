@@ -15,9 +15,10 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from api.webhooks import ROUTES, SENDGRID_PATH, TWILIO_PATH
-from db.models import Contact, Notification, NotificationStatus, OrderEvent
+from db.models import Contact, Notification, OrderEvent
+from domain.enums import NotificationStatus
+from notify.dispatch import Dispatcher
 from services import orders
-from services.dispatch import Dispatcher
 from tests.builders import SMS_CUSTOMER, add_catalogue, order_data
 from tests.fakes.notify import AUTH_TOKEN, providers_for
 from tests.fakes.provider_server import SENDGRID_PATH as SENDGRID_API

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import event, func, select
 from streamlit.testing.v1 import AppTest
 
+import bootstrap
 from config import ROOT
 from db.models import Notification, OrderEvent
 from domain.order import OrderStatus, PaymentStatus
+from queries.orders import order_details
 from services import orders
-from services.queries import order_details
 from tests.builders import add_catalogue, order_data
 from tests.e2e.conftest import free_port
 from ui import resources
@@ -44,7 +45,7 @@ def outage(url: str) -> Iterator[None]:
 
     Disposing the pool drops the connections it held, as a server restart would.
     """
-    engine = resources._database(url).engine
+    engine = bootstrap.database(url).engine
     dbapi = engine.dialect.loaded_dbapi
 
     def refuse(*_args, **_kwargs):

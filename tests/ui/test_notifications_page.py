@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from db.models import Notification, NotificationStatus, OrderEvent
+from db.models import Notification, OrderEvent
+from domain.enums import NotificationStatus
 from services import orders
 from tests.builders import add_catalogue, order_data
 from tests.fakes.notify import provider_secrets

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Order, Source
+from db.models import Order
+from db.settings import store_settings
+from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
+from domain.settings import BusinessSettings
+from queries.orders import order_details
 from services import orders
-from services.queries import order_details
-from services.settings import BusinessSettings, store_settings
 from tests.builders import add_catalogue, order_data
 from tests.ui.conftest import open_page
 
@@ -430,7 +432,7 @@ def test_a_new_assistant_order_appears_with_a_toast_without_a_reload(shop):
 
 
 def test_a_rerun_looks_for_new_orders_only_when_the_count_has_grown(shop, monkeypatch):
-    from services import queries
+    from queries import orders as queries
 
     looks: list[int] = []
     real = queries.orders_after
@@ -603,13 +605,13 @@ def test_an_export_runs_with_progress_and_offers_a_one_time_download_link(shop, 
 
     from streamlit.delta_generator import DeltaGenerator
 
-    from services import export_files
-    from services.order_export import export_csv
-    from services.queries import OrderFilter, Tab
+    import bootstrap
+    from queries.order_export import export_csv
+    from queries.orders import OrderFilter, Tab
 
     for n in range(3):
         place(shop, customer__email=f"c{n}@example.com")
-    monkeypatch.setattr("services.order_export.CHUNK", 1)  # progress after every row
+    monkeypatch.setattr("queries.order_export.CHUNK", 1)  # progress after every row
     shown: list[str] = []
     progress = DeltaGenerator.progress
 
@@ -630,7 +632,7 @@ def test_an_export_runs_with_progress_and_offers_a_one_time_download_link(shop, 
     file_name = f"orders-pending-{datetime.now().date().isoformat()}.csv"
     assert link.proto.label == f"Download {file_name}"
     token = link.proto.url.removeprefix("/exports/")
-    found = export_files.waiting.take(token)
+    found = bootstrap.export_files.take(token)
     assert found is not None and found.file_name == file_name
     zone = ZoneInfo("UTC")
     assert found.path.read_bytes() == export_csv(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from db.models import Order
+from queries.orders import business_settings
 from services import orders
-from services.queries import business_settings
 from tests.builders import add_catalogue, order_data
 from tests.ui.conftest import open_page
 

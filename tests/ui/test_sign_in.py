@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from config import ROOT
+from queries.orders import order_details
 from services import orders
-from services.queries import order_details
 from tests.builders import add_catalogue, order_data
 from tests.ui.conftest import open_page
 from ui import auth

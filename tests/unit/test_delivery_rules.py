@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from services.dispatch import RetryPolicy
-from services.templates import OrderFacts, render
+from notify.dispatch import RetryPolicy
+from notify.templates import OrderFacts, render
 
 FACTS = OrderFacts(
     number="ORD-10042",

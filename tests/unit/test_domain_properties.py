@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.inputs import MAX_MONEY_CENTS
 from domain.money import (
     MAX_QUANTITY,
     Pricing,
@@ -33,7 +34,6 @@ from domain.order import (
     check_action,
     check_payment,
 )
-from services.inputs import MAX_MONEY_CENTS
 
 P, IP, S, D, C = (
     OrderStatus.PENDING,

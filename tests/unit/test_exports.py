@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from services.exports import csv_text, safe_cell, unsafe_cell
+from domain.cells import csv_text, safe_cell, unsafe_cell
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"])

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from api import health, resources
+import bootstrap
+from api import health
 from db.migrate import SchemaOutOfDate
 
 
@@ -20,7 +21,7 @@ def check(monkeypatch: pytest.MonkeyPatch, problem: Exception | None) -> tuple[i
             raise problem
         return SimpleNamespace(ping=lambda: None)
 
-    monkeypatch.setattr(resources, "database", database)
+    monkeypatch.setattr(bootstrap, "database", database)
     request = SimpleNamespace(receive=lambda: None)
     # A thread of its own: the browser tests may leave an event loop running in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:

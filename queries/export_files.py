@@ -79,7 +79,3 @@ class ExportFiles:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="order-exports-"))
             return self._folder
-
-
-# One per process: the Streamlit page and the Starlette route run in the same server.
-waiting = ExportFiles()

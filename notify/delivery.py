@@ -14,12 +14,7 @@ import threading
 import time
 from typing import Self
 
-from sqlalchemy.exc import DBAPIError
-
-from db.database import Database
-from db.migrate import SchemaOutOfDate, ensure_schema
-from services.dispatch import Dispatcher, configured_providers
-from services.unit_of_work import off_notifications_committed, on_notifications_committed
+from notify.dispatch import Dispatcher
 
 log = logging.getLogger("product_orders.dispatch")
 
@@ -29,7 +24,7 @@ MAX_BATCH = 20  # commits whose messages one worker claims together
 
 
 class ImmediateDelivery:
-    """The `on_notifications_committed` callback: hands ids to worker threads, never blocks."""
+    """A `Database.notification_listeners` entry: hands ids to worker threads, never blocks."""
 
     def __init__(self, dispatcher: Dispatcher, *, workers: int = 2) -> None:
         self.dispatcher = dispatcher
@@ -45,11 +40,14 @@ class ImmediateDelivery:
     def start(self) -> Self:
         for thread in self._threads:
             thread.start()
-        on_notifications_committed(self)
+        listeners = self.dispatcher.db.notification_listeners
+        if self not in listeners:
+            listeners.append(self)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        off_notifications_committed(self)
+        if self in self.dispatcher.db.notification_listeners:
+            self.dispatcher.db.notification_listeners.remove(self)
         for _ in self._threads:
             self._queue.put(None)
         deadline = time.monotonic() + timeout
@@ -127,15 +125,14 @@ class DispatcherLoop:
 class BackgroundDelivery:
     """Both halves together, as the server's lifespan starts and stops them."""
 
-    def __init__(self, database_url: str, *, interval: float = POLL_SECONDS) -> None:
-        self.db = Database(database_url)
-        self.immediate = ImmediateDelivery(
-            Dispatcher(self.db, configured_providers(timeout=IMMEDIATE_TIMEOUT))
-        )
-        self.loop = DispatcherLoop(Dispatcher(self.db, configured_providers()), interval=interval)
+    def __init__(
+        self, *, immediate: Dispatcher, loop: Dispatcher, interval: float = POLL_SECONDS
+    ) -> None:
+        self.db = loop.db
+        self.immediate = ImmediateDelivery(immediate)
+        self.loop = DispatcherLoop(loop, interval=interval)
 
     def start(self) -> Self:
-        _prepare_schema(self.db)
         self.immediate.start()
         self.loop.start()
         log.info("notification delivery started (%s)", self.db.describe())
@@ -144,14 +141,4 @@ class BackgroundDelivery:
     def stop(self) -> None:
         self.immediate.stop()
         self.loop.stop()
-        self.db.dispose()
         log.info("notification delivery stopped")
-
-
-def _prepare_schema(db: Database) -> None:
-    # Migrating the embedded SQLite here, before the first page, means no page load races
-    # the dispatcher's first query. On PostgreSQL the loop just logs until it is migrated.
-    try:
-        ensure_schema(db)
-    except (SchemaOutOfDate, DBAPIError) as exc:
-        log.warning("notifications wait for the database: %s", exc)

@@ -6,8 +6,8 @@ several dispatchers share the work without waiting on each other. `attempts` dou
 the claim's fencing token: only the claim that holds the current (id, attempts) may record
 the outcome, so a dispatcher that lost its lease can never overwrite a newer attempt.
 
-    python -m services.dispatch --once     # process what is due, then exit (for cron)
-    python -m services.dispatch            # keep polling until interrupted
+    python -m notify.dispatch --once     # process what is due, then exit (for cron)
+    python -m notify.dispatch            # keep polling until interrupted
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from sqlalchemy import Select, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
-import config
 from db.database import Database
-from db.models import Channel, Contact, Notification, NotificationStatus, utc_now
-from services.outbox import label, note_on_order
-from services.providers import Message, Provider, Receipt, build_providers
-from services.settings import BusinessSettings, load_settings
+from db.models import Contact, Notification, utc_now
+from db.settings import load_settings
+from domain.enums import Channel, NotificationStatus
+from domain.settings import BusinessSettings
+from notify.outbox import CHANNEL_NAMES, label, note_on_order
+from notify.providers import Message, Provider, Receipt
 
 log = logging.getLogger("product_orders.dispatch")
 
@@ -39,7 +40,6 @@ N = Notification
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_LEASE_SECONDS = 300.0  # well above batch size × provider timeout
 DISPATCH_TIMEOUT = 10.0  # seconds per provider request in the dispatcher
-CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS"}
 
 Clock = Callable[[], datetime]
 
@@ -150,7 +150,7 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self.providers = providers
-        self.policy = policy or RetryPolicy(max_attempts=max_attempts_setting())
+        self.policy = policy or RetryPolicy()
         self.lease = timedelta(seconds=lease_seconds)
         self.batch_size = batch_size
         self.clock = clock
@@ -305,42 +305,17 @@ def summary(done: Counter[str]) -> str:
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "nothing"
 
 
-# ---- configuration --------------------------------------------------------------------------
-
-
-def notification_secret(name: str) -> str | None:
-    return config.secret(name, "notifications")
-
-
-def max_attempts_setting() -> int:
-    raw = notification_secret("NOTIFY_MAX_ATTEMPTS")
-    try:
-        value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
-    except ValueError:
-        value = 0
-    if value < 1:
-        log.warning("NOTIFY_MAX_ATTEMPTS=%r is not a positive number; using 8", raw)
-        return DEFAULT_MAX_ATTEMPTS
-    return value
-
-
-def configured_providers(*, timeout: float = DISPATCH_TIMEOUT) -> dict[str, Provider]:
-    """SendGrid / Twilio from env or `[notifications]` secrets; dry-run where none is set."""
-    return build_providers(notification_secret, timeout=timeout)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.dispatch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m notify.dispatch", description=__doc__)
     parser.add_argument("--once", action="store_true", help="process due rows, then exit")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     parser.add_argument("--database-url", default=None, help="default: DATABASE_URL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from db.migrate import ensure_schema
+    # This command is a process of its own: the composition root wires it like the server.
+    import bootstrap
 
-    db = Database(config.normalise_database_url(args.database_url or config.database_url()))
-    ensure_schema(db)
-    dispatcher = Dispatcher(db, configured_providers())
+    dispatcher = bootstrap.dispatcher(bootstrap.database(args.database_url))
     if args.once:
         print(f"dispatched: {summary(dispatcher.run_once())}")
         return 0

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import func, literal, or_, update
 
 from db.database import Database
-from db.models import Notification, NotificationStatus, utc_now
-from services.dispatch import CHANNEL_NAMES, opt_out
-from services.outbox import label, note_on_order
+from db.models import Notification, utc_now
+from domain.enums import NotificationStatus
+from notify.dispatch import opt_out
+from notify.outbox import CHANNEL_NAMES, label, note_on_order
 
 N = Notification
 S = NotificationStatus

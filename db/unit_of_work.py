@@ -16,24 +16,6 @@ from domain.order import OrderError
 
 log = logging.getLogger("product_orders")
 
-# Called with the ids of outbox rows right after their transaction commits. The composition
-# root (app.py, or a test) installs the deliverer; until then rows wait for the dispatcher.
-_after_commit: list[Callable[[list[int]], None]] = []
-
-
-def on_notifications_committed(callback: Callable[[list[int]], None]) -> None:
-    if callback not in _after_commit:
-        _after_commit.append(callback)
-
-
-def off_notifications_committed(callback: Callable[[list[int]], None]) -> None:
-    if callback in _after_commit:
-        _after_commit.remove(callback)
-
-
-def clear_commit_callbacks() -> None:
-    _after_commit.clear()
-
 
 class StaleOrder(OrderError):
     def __init__(self, number: str = "") -> None:
@@ -82,7 +64,7 @@ class UnitOfWork:
         self._committed = True
 
     def _announce(self) -> None:
-        for callback in list(_after_commit):
+        for callback in list(self.db.notification_listeners):
             try:
                 callback(list(self.notification_ids))
             except Exception:  # delivery must never undo or fail a committed change

@@ -21,10 +21,10 @@ from sqlalchemy import ColumnClause, Select, Table, func, literal_column, select
 
 from db.database import Database
 from db.models import Order, OrderItem
+from domain.cells import safe_cell
 from domain.money import to_decimal
-from services.export_sql import ITEM_CELLS, ORDER_CELLS, cells_sql, zone_segments
-from services.exports import safe_cell
-from services.queries import OrderFilter, Tab, order_conditions
+from queries.export_sql import ITEM_CELLS, ORDER_CELLS, cells_sql, zone_segments
+from queries.orders import OrderFilter, Tab, order_conditions
 
 CHUNK = 2_000
 

@@ -22,12 +22,13 @@ from db.models import (
     OrderEvent,
     OrderItem,
     Product,
-    Source,
     customer_code,
 )
+from db.settings import load_settings
+from domain.enums import Source
 from domain.money import price_line, totals_of
 from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
-from services.settings import BusinessSettings, load_settings, within_days
+from domain.settings import BusinessSettings, within_days
 
 
 class Tab(StrEnum):
@@ -360,7 +361,7 @@ orders_fts = table("orders_fts", column("rowid", Integer), column("search_text",
 def searchable(text: str) -> str:
     """Text that can go into a query on either database: no NUL, no lone surrogate.
 
-    Nothing stored holds either (services.inputs refuses them), so dropping them changes no
+    Nothing stored holds either (domain.inputs refuses them), so dropping them changes no
     result; left in, PostgreSQL would fail the query where SQLite runs it.
     """
     return text.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")

@@ -2,7 +2,7 @@
 
 Formatting a million rows in Python costs several times the query; the database does it at
 the speed of its own CSV writer. Each cell here must produce the same text as
-services.order_export's row builders put through safe_cell and csv.writer:
+queries.order_export's row builders put through safe_cell and csv.writer:
 
 - text: NULL and '' as an empty cell, and a leading = + - @ tab or CR neutralised with ';
 - money: integer cents as an exact decimal with two places (no floating point);
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from domain.cells import FORMULA_TRIGGERS
 from domain.order import OrderStatus, PaymentStatus
-from services.exports import FORMULA_TRIGGERS
 
 # Code points of the characters safe_cell guards against: = + - @ tab CR.
 FORMULA_CODES = ", ".join(str(ord(character)) for character in FORMULA_TRIGGERS)

@@ -21,8 +21,9 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement, case
 
 from db.database import Database
 from db.models import Order, OrderItem, Product
+from db.settings import load_settings
 from domain.order import OrderStatus, PaymentStatus
-from services.settings import load_settings, local_midnight
+from domain.settings import local_midnight
 
 DAY = 86_400
 EPOCH = date(1970, 1, 1)

@@ -7,19 +7,13 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from db.models import (
-    Channel,
-    Contact,
-    Notification,
-    NotificationStatus,
-    Order,
-    OrderEvent,
-    insert_values,
-)
-from services.settings import BusinessSettings
-from services.templates import OrderFacts, render
-from services.unit_of_work import UnitOfWork
+from db.models import Contact, Notification, Order, OrderEvent, insert_values
+from db.unit_of_work import UnitOfWork
+from domain.enums import Channel, NotificationStatus
+from domain.settings import BusinessSettings
+from notify.templates import OrderFacts, render
 
+CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS"}
 SYSTEM = "system"  # the actor of what the delivery machinery records on an order
 TEMPLATE_LABELS = {
     "received": "order received",

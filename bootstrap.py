@@ -1,0 +1,189 @@
+"""The composition root: what one process is made of, built once and handed down.
+
+Only this module (with `config`, which it reads) knows where settings come from. It builds
+one `Database` per process — the dashboard, the JSON routes and notification delivery all
+share it, with its pool and its after-commit listeners — the providers, the dispatcher and
+the background delivery, and gives the Settings page what is configured. Everything below
+takes what it needs as arguments, so a test builds its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import config
+from db.database import Database
+from db.migrate import ensure_schema
+from notify.delivery import IMMEDIATE_TIMEOUT, POLL_SECONDS, BackgroundDelivery
+from notify.dispatch import DEFAULT_MAX_ATTEMPTS, DISPATCH_TIMEOUT, Dispatcher, RetryPolicy
+from notify.providers import Provider, build_providers, is_configured
+from queries.export_files import ExportFiles
+
+log = logging.getLogger("product_orders")
+
+SecretLookup = Callable[[str, str | None], Any]
+INTAKE_TOKENS_VARIABLE = "INTAKE_API_TOKENS"
+
+# ---- the database ------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_databases: dict[str, Database] = {}
+
+
+def database(url: str | None = None) -> Database:
+    """This process's database (for DATABASE_URL unless `url` is given), made ready once.
+
+    Blocking — the first call may migrate the embedded SQLite file: call it from a worker
+    thread, never on an event loop. A failure keeps nothing, so the next call tries again.
+    """
+    url = config.normalise_database_url(url) if url else config.database_url()
+    with _lock:
+        db = _databases.get(url)
+        if db is None:
+            db = Database(url)
+            try:
+                ensure_schema(db)
+            except Exception:
+                db.dispose()
+                raise
+            _databases[url] = db
+    return db
+
+
+# ---- notifications -----------------------------------------------------------------------
+
+
+def notification_secret(name: str) -> str | None:
+    return config.secret(name, "notifications")
+
+
+def providers(*, timeout: float = DISPATCH_TIMEOUT) -> dict[str, Provider]:
+    """SendGrid / Twilio from env or `[notifications]` secrets; dry-run where none is set."""
+    return build_providers(notification_secret, timeout=timeout)
+
+
+def max_attempts() -> int:
+    raw = notification_secret("NOTIFY_MAX_ATTEMPTS")
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
+    except ValueError:
+        value = 0
+    if value < 1:
+        log.warning("NOTIFY_MAX_ATTEMPTS=%r is not a positive number; using 8", raw)
+        return DEFAULT_MAX_ATTEMPTS
+    return value
+
+
+def dispatcher(db: Database, *, timeout: float = DISPATCH_TIMEOUT) -> Dispatcher:
+    return Dispatcher(
+        db, providers(timeout=timeout), policy=RetryPolicy(max_attempts=max_attempts())
+    )
+
+
+def background_delivery(db: Database, *, interval: float = POLL_SECONDS) -> BackgroundDelivery:
+    """Sending right after each commit (short timeouts), and the dispatcher loop behind it."""
+    return BackgroundDelivery(
+        immediate=dispatcher(db, timeout=IMMEDIATE_TIMEOUT),
+        loop=dispatcher(db),
+        interval=interval,
+    )
+
+
+@dataclass(frozen=True)
+class DryRunChannel:
+    channel: str
+    label: str
+    provider: str
+    settings: str
+
+
+NEEDS = {
+    "email": ("e-mail", "SendGrid", "`SENDGRID_API_KEY` and `SENDGRID_FROM_EMAIL`"),
+    "sms": (
+        "SMS",
+        "Twilio",
+        "`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_FROM_NUMBER` "
+        "(or `TWILIO_MESSAGING_SERVICE_SID`)",
+    ),
+}
+
+
+def dry_run_channels() -> list[DryRunChannel]:
+    """Channels with no provider credentials: their messages are recorded, not delivered."""
+    return [
+        DryRunChannel(channel, *NEEDS[channel])
+        for channel in ("email", "sms")
+        if not is_configured(notification_secret, channel)
+    ]
+
+
+# ---- the routes' keys --------------------------------------------------------------------
+
+
+def parse_tokens(value: Any) -> list[str]:
+    """API tokens as a list (secrets.toml) or a comma- or space-separated string (environment)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def setting_or_entry(name: str, section: str | None) -> Any:
+    """An environment variable (or top-level secret) `name`; with a section, `[section] name`
+    from the secrets files only."""
+    return config.secret_entry(section, name) if section else config.secret_value(name)
+
+
+def intake_tokens(secret_value: SecretLookup = setting_or_entry) -> list[str]:
+    """The assistant's bearer tokens: INTAKE_API_TOKENS, else `[intake] tokens`."""
+    return parse_tokens(
+        secret_value(INTAKE_TOKENS_VARIABLE, None) or secret_value("tokens", "intake")
+    )
+
+
+def webhook_secret(name: str) -> str | None:
+    """A provider's webhook key (`SENDGRID_WEBHOOK_PUBLIC_KEY`, `TWILIO_AUTH_TOKEN`, …)."""
+    return notification_secret(name)
+
+
+# ---- exports waiting for their download --------------------------------------------------
+
+# One per process: the Streamlit page writes them, the Starlette route serves them.
+export_files = ExportFiles()
+
+
+# ---- what the Settings page shows --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigurationStatus:
+    database_kind: str  # "sqlite" or "postgresql"
+    database: str  # the URL with any password hidden
+    email_live: bool  # SendGrid configured; otherwise e-mail runs in dry-run mode
+    sms_live: bool  # Twilio configured; otherwise SMS runs in dry-run mode
+    intake_tokens: int  # how many API tokens the assistant may use
+
+
+def configuration_status(
+    db: Database, *, secret_value: SecretLookup | None = None
+) -> ConfigurationStatus:
+    """What this deployment has configured — presence only, never values."""
+    lookup = secret_value or setting_or_entry
+
+    def secret(name: str) -> str | None:
+        value = (secret_value or config.secret_value)(name, "notifications")
+        return None if value is None else str(value)
+
+    # The same decision the dispatcher makes, so the page cannot disagree with it.
+    built = build_providers(secret)
+    return ConfigurationStatus(
+        database_kind=db.kind,
+        database=db.describe(),
+        email_live=not built["email"].dry_run,
+        sms_live=not built["sms"].dry_run,
+        intake_tokens=len(intake_tokens(lookup)),
+    )
