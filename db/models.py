@@ -174,6 +174,7 @@ class Order(Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     items_summary: Mapped[str] = mapped_column(String(500), default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic locking: every write to an order goes through UnitOfWork.update_order.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[created]
     updated_at: Mapped[updated]
@@ -187,8 +188,6 @@ class Order(Base):
         cascade="all, delete-orphan",
         order_by="OrderItem.id",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class OrderItem(Base):

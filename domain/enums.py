@@ -40,6 +40,8 @@ class EventKind(StrEnum):
     STATUS = "status"
     PAYMENT = "payment"
     EDITED = "edited"
+    CUSTOMER_UPDATED = "customer_updated"
+    CUSTOMER_MERGED = "customer_merged"
     NOTE = "note"
     NOTIFICATION = "notification"
 

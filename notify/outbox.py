@@ -2,32 +2,62 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from db.models import Contact, Notification, Order, OrderEvent, insert_values
+from db.models import Notification, OrderEvent, insert_values
 from db.unit_of_work import UnitOfWork
-from domain.enums import Channel, NotificationStatus
+from domain.enums import TEMPLATES, Channel, EventKind, NotificationStatus, Template
 from domain.settings import BusinessSettings
 from notify.templates import OrderFacts, render
 
 CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS"}
 SYSTEM = "system"  # the actor of what the delivery machinery records on an order
-TEMPLATE_LABELS = {
-    "received": "order received",
-    "confirmed": "order confirmed",
-    "back_in_progress": "back in progress",
-    "shipped": "shipped",
-    "completed": "completed",
-    "cancelled": "cancelled",
-    "payment_failed": "payment failed",
-    "refunded": "refunded",
-}
 
 
-def choose_channel(contact: Contact | None, order: Order) -> tuple[Channel | None, str]:
+class OrderFields(Protocol):
+    """What the outbox reads of an order: a loaded one, or a service's typed row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def contact_id(self) -> int | None: ...
+    @property
+    def customer_first_name(self) -> str: ...
+    @property
+    def customer_email(self) -> str: ...
+    @property
+    def customer_phone(self) -> str | None: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_cents(self) -> int: ...
+    @property
+    def items_summary(self) -> str: ...
+    @property
+    def carrier(self) -> str | None: ...
+    @property
+    def tracking_number(self) -> str | None: ...
+    @property
+    def tracking_url(self) -> str | None: ...
+
+
+class ChannelFields(Protocol):
+    """What the outbox reads of the customer's contact: how they want to be reached."""
+
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def preferred_channel(self) -> Channel: ...
+    @property
+    def sms_opt_out(self) -> bool: ...
+
+
+def choose_channel(contact: ChannelFields | None, order: OrderFields) -> tuple[Channel | None, str]:
     """The preferred channel; SMS falls back to e-mail without a phone or after STOP."""
     phone = order.customer_phone or (contact.phone if contact else None)
     opted_out = bool(contact and contact.sms_opt_out)
@@ -41,7 +71,7 @@ def choose_channel(contact: Contact | None, order: Order) -> tuple[Channel | Non
     return None, ""
 
 
-def facts_of(order: Order, *, reason: str = "", refunded: bool = False) -> OrderFacts:
+def facts_of(order: OrderFields, *, reason: str = "", refunded: bool = False) -> OrderFacts:
     return OrderFacts(
         number=order.number,
         first_name=order.customer_first_name,
@@ -59,8 +89,8 @@ def facts_of(order: Order, *, reason: str = "", refunded: bool = False) -> Order
 def enqueue(
     uow: UnitOfWork,
     *,
-    order: Order,
-    contact: Contact | None,
+    order: OrderFields,
+    contact: ChannelFields | None,
     event: OrderEvent,
     template: str,
     settings: BusinessSettings,
@@ -109,9 +139,12 @@ INSERT_NOTIFICATION = insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id)
 
 
 def label(template: str) -> str:
-    return TEMPLATE_LABELS.get(template, template)
+    """The message's name in a sentence ("the “shipped” message")."""
+    return Template(template).short_label if template in TEMPLATES else template
 
 
 def note_on_order(session: Session, *, order_id: int, detail: str, actor: str = SYSTEM) -> None:
     """A timeline entry about a notification, so problems show on the order itself."""
-    session.add(OrderEvent(order_id=order_id, kind="notification", actor=actor, detail=detail))
+    session.add(
+        OrderEvent(order_id=order_id, kind=EventKind.NOTIFICATION, actor=actor, detail=detail)
+    )

@@ -20,7 +20,7 @@ from db.database import Database
 from db.models import Contact, Notification, Order, customer_code
 from db.settings import load_settings
 from db.unit_of_work import UnitOfWork, unless_taken
-from domain.enums import Channel
+from domain.enums import Channel, EventKind
 from domain.inputs import CustomerIn, FieldError, InvalidInput, parse
 from domain.order import EDITABLE, OrderError, OrderStatus, PaymentStatus
 from queries.orders import ContactView, _contact, _escape_like, search_terms
@@ -345,7 +345,10 @@ def _update_open_orders(uow: UnitOfWork, contact: Contact, actor: str) -> int:
         order.search_text = search_text_of(order)
         after = _customer_line(order)
         if after != before:
-            record_event(uow, order, "customer_updated", None, None, actor, f"{before} → {after}")
+            uow.claim_order(order)
+            record_event(
+                uow, order, EventKind.CUSTOMER_UPDATED, None, None, actor, f"{before} → {after}"
+            )
             updated += 1
     return updated
 
@@ -377,11 +380,12 @@ def merge_contacts(db: Database, *, keep_id: int, merge_id: int, actor: str) -> 
         ).all()
         detail = f"{duplicate.customer_code} ({duplicate.email}) merged into {keep.customer_code}"
         for order in orders:
+            uow.claim_order(order)
             order.contact_id = keep.id
             record_event(
                 uow,
                 order,
-                "customer_merged",
+                EventKind.CUSTOMER_MERGED,
                 duplicate.customer_code,
                 keep.customer_code,
                 actor,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -22,7 +22,7 @@ from db.database import Database
 from db.models import Contact, Order, OrderEvent, OrderItem, Product, insert_values, utc_now
 from db.settings import load_settings, settings_from, stored_settings
 from db.unit_of_work import StaleOrder, UnitOfWork
-from domain.enums import Channel, Source
+from domain.enums import Channel, EventKind, Source, Template
 from domain.inputs import (
     CustomerIn,
     FieldError,
@@ -95,8 +95,8 @@ def create_order(
         _apply_items(row, data.items, products, settings)
         _insert_order(uow.session, row)
         detail = _created_detail(row)
-        event = record_event(uow, row, "created", None, OrderStatus.PENDING, actor, detail)
-        notified = _notify(uow, row, contact, event, "received", settings)
+        event = record_event(uow, row, EventKind.CREATED, None, OrderStatus.PENDING, actor, detail)
+        notified = _notify(uow, row, contact, event, Template.RECEIVED, settings)
         if before_commit is not None:
             before_commit(uow.session, row)
         uow.commit()
@@ -311,11 +311,11 @@ def _created_detail(order: Order) -> str:
 
 # The message each action sends; a back-to-in-progress differs from a first confirmation.
 TEMPLATE_FOR = {
-    Action.CONFIRM: "confirmed",
-    Action.MARK_IN_PROGRESS: "back_in_progress",
-    Action.MARK_SHIPPED: "shipped",
-    Action.COMPLETE: "completed",
-    Action.CANCEL: "cancelled",
+    Action.CONFIRM: Template.CONFIRMED,
+    Action.MARK_IN_PROGRESS: Template.BACK_IN_PROGRESS,
+    Action.MARK_SHIPPED: Template.SHIPPED,
+    Action.COMPLETE: Template.COMPLETED,
+    Action.CANCEL: Template.CANCELLED,
 }
 
 TIMESTAMP_FOR = {
@@ -408,14 +408,14 @@ def _act(
         if refunded:
             changes["payment_status"] = PaymentStatus.REFUNDED
         # One version per recorded change, as always (the seed counts them the same way).
-        _write_changes(uow.session, order, changes, now, versions=2 if refunded else 1)
+        order = _write_changes(uow, order, changes, now, versions=2 if refunded else 1)
         detail = _action_detail(action, order, given)
-        event = record_event(uow, order, "status", before, target, actor, detail, now)
+        event = record_event(uow, order, EventKind.STATUS, before, target, actor, detail, now)
         if refunded:
             record_event(
                 uow,
                 order,
-                "payment",
+                EventKind.PAYMENT,
                 PaymentStatus.PAID,
                 PaymentStatus.REFUNDED,
                 actor,
@@ -470,7 +470,7 @@ def _check_given(action: Action, given: ActionInput, tracking_url: str | None) -
         )
 
 
-def _action_detail(action: Action, order: Order, given: ActionInput) -> str:
+def _action_detail(action: Action, order: OrderNow, given: ActionInput) -> str:
     if action is Action.MARK_SHIPPED:
         text = f"{order.carrier}, tracking {order.tracking_number}"
         if order.payment_status is not PaymentStatus.PAID:
@@ -493,9 +493,12 @@ def set_payment_status(
         before = order.payment_status
         after = check_payment(before, PaymentStatus(payment))
         now = utc_now()
-        _write_changes(uow.session, order, {"payment_status": after}, now)
-        event = record_event(uow, order, "payment", before, after, actor, "", now)
-        template = {PaymentStatus.FAILED: "payment_failed", PaymentStatus.REFUNDED: "refunded"}
+        order = _write_changes(uow, order, {"payment_status": after}, now)
+        event = record_event(uow, order, EventKind.PAYMENT, before, after, actor, "", now)
+        template = {
+            PaymentStatus.FAILED: Template.PAYMENT_FAILED,
+            PaymentStatus.REFUNDED: Template.REFUNDED,
+        }
         notified: tuple[str, ...] = ()
         if after in template:
             notified = _notify(uow, order, contact, event, template[after], settings)
@@ -529,8 +532,9 @@ def edit_order(
         after = _editable_snapshot(order)
         changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
         if changed:
-            order.updated_at = utc_now()
-            record_event(uow, order, "edited", None, None, actor, json.dumps(changed, default=str))
+            uow.claim_order(order)
+            detail = json.dumps(changed, default=str)
+            record_event(uow, order, EventKind.EDITED, None, None, actor, detail)
         uow.commit()
         return _change(order, ())
 
@@ -569,7 +573,8 @@ def add_note(db: Database, *, order_id: int, actor: str, text: str) -> None:
         order = uow.session.get(Order, order_id)
         if order is None:
             raise UnknownOrder(order_id)
-        uow.session.add(OrderEvent(order_id=order.id, kind="note", actor=actor, detail=text))
+        note = OrderEvent(order_id=order.id, kind=EventKind.NOTE, actor=actor, detail=text)
+        uow.session.add(note)
         uow.commit()
 
 
@@ -577,6 +582,7 @@ def add_note(db: Database, *, order_id: int, actor: str, text: str) -> None:
 
 
 def _load(session: Session, order_id: int, expected_version: int | None) -> Order:
+    """The whole order, for an edit through the ORM (its lines change too)."""
     order = session.get(Order, order_id)
     if order is None:
         raise UnknownOrder(order_id)
@@ -588,65 +594,85 @@ def _load(session: Session, order_id: int, expected_version: int | None) -> Orde
 # The status services are the most frequent writes. They read the order, its customer's
 # channel and the settings in one statement and write with prebuilt Core statements: the
 # ORM's loading, identity map and flush cost more than the SQL itself (bench/service_calls).
+
+
+@dataclass(frozen=True)
+class OrderNow:
+    """The order as a status change reads it: what the rules, the event, the customer's
+    message and the result need. A service that needs another column adds a field."""
+
+    id: int
+    number: str
+    version: int
+    status: OrderStatus
+    payment_status: PaymentStatus
+    contact_id: int | None
+    customer_first_name: str
+    customer_email: str
+    customer_phone: str | None
+    currency: str
+    total_cents: int
+    items_summary: str
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+
+
+@dataclass(frozen=True)
+class CustomerChannel:
+    """How the order's customer wants to be reached."""
+
+    phone: str | None
+    preferred_channel: Channel
+    sms_opt_out: bool
+
+
 CONTACTS = cast(Table, Contact.__table__)
-# The order columns a status change reads (the rules, the event, the message, the result);
-# the order object holds only these, so a service that starts using another adds it here.
-CHANGE_COLUMNS = (
-    "id", "number", "version", "status", "payment_status", "contact_id",
-    "customer_first_name", "customer_email", "customer_phone",
-    "currency", "total_cents", "items_summary", "carrier", "tracking_number", "tracking_url",
-)  # fmt: skip
-CHANNEL_COLUMNS = ("id", "phone", "preferred_channel", "sms_opt_out")
+ORDER_NOW_COLUMNS = tuple(f.name for f in fields(OrderNow))
+CHANNEL_COLUMNS = tuple(f.name for f in fields(CustomerChannel))
 LOAD_FOR_CHANGE = (
     select(
-        *(ORDERS.c[name] for name in CHANGE_COLUMNS),
+        *(ORDERS.c[name] for name in ORDER_NOW_COLUMNS),
+        CONTACTS.c.id.label("contacts_id"),
         *(CONTACTS.c[name].label(f"contacts_{name}") for name in CHANNEL_COLUMNS),
         stored_settings().label("stored_settings"),
     )
     .outerjoin(CONTACTS, CONTACTS.c.id == ORDERS.c.contact_id)
     .where(ORDERS.c.id == bindparam("order_id"))
 )
-# Only if nobody changed the order since we read it (the version check the ORM used to make).
-UPDATE_ORDER = update(ORDERS).where(
-    ORDERS.c.id == bindparam("order_id"), ORDERS.c.version == bindparam("read_version")
-)
 
 
 def _load_for_change(
     session: Session, order_id: int, expected_version: int | None
-) -> tuple[Order, Contact | None, BusinessSettings]:
-    """The order (a plain object outside the session, with CHANGE_COLUMNS), its customer's
-    channel and the settings."""
+) -> tuple[OrderNow, CustomerChannel | None, BusinessSettings]:
+    """The order, its customer's channel and the settings, in one statement."""
     row = session.execute(LOAD_FOR_CHANGE, {"order_id": order_id}).one_or_none()
     if row is None:
         raise UnknownOrder(order_id)
     values = row._mapping
-    order = Order(**dict(zip(CHANGE_COLUMNS, row, strict=False)))
+    order = OrderNow(**{name: values[name] for name in ORDER_NOW_COLUMNS})
     if expected_version is not None and order.version != expected_version:
         raise StaleOrder(order.number)
     contact = None
     if values["contacts_id"] is not None:
-        contact = Contact(**{name: values[f"contacts_{name}"] for name in CHANNEL_COLUMNS})
+        contact = CustomerChannel(**{name: values[f"contacts_{name}"] for name in CHANNEL_COLUMNS})
     return order, contact, settings_from(values["stored_settings"] or {})
 
 
 def _write_changes(
-    session: Session, order: Order, changes: dict[str, Any], now: datetime, *, versions: int = 1
-) -> None:
-    """UPDATE the order with `changes` unless a concurrent writer got there first."""
-    changes = {**changes, "version": order.version + versions, "updated_at": now}
-    params = {**changes, "order_id": order.id, "read_version": order.version}
-    result = cast(CursorResult[Any], session.execute(UPDATE_ORDER, params))
-    if result.rowcount != 1:
-        raise StaleOrder()
-    for name, value in changes.items():
-        setattr(order, name, value)
+    uow: UnitOfWork, order: OrderNow, changes: dict[str, Any], now: datetime, *, versions: int = 1
+) -> OrderNow:
+    """The order after `changes`, written unless a concurrent writer got there first."""
+    written = uow.update_order(
+        order.id, order.version, changes, versions=versions, at=now, number=order.number
+    )
+    return replace(order, **{k: v for k, v in written.items() if k in ORDER_NOW_COLUMNS})
 
 
 def record_event(
     uow: UnitOfWork,
-    order: Order,
-    kind: str,
+    order: Order | OrderNow,
+    kind: EventKind,
     before: str | None,
     after: str | None,
     actor: str,
@@ -668,15 +694,12 @@ def record_event(
     return event
 
 
-# The one way an event is written; services.contacts records its changes to orders with it.
-
-
 def _notify(
     uow: UnitOfWork,
-    order: Order,
-    contact: Contact | None,
+    order: Order | OrderNow,
+    contact: Contact | CustomerChannel | None,
     event: OrderEvent,
-    template: str,
+    template: Template,
     settings: BusinessSettings,
     facts: notify.OrderFacts | None = None,
 ) -> tuple[str, ...]:
@@ -696,7 +719,7 @@ def _notify(
     return (f"{row.channel.value} to {row.recipient}",)
 
 
-def _change(order: Order, notified: tuple[str, ...]) -> Change:
+def _change(order: Order | OrderNow, notified: tuple[str, ...]) -> Change:
     return Change(
         order_id=order.id,
         number=order.number,

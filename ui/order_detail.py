@@ -16,6 +16,7 @@ import streamlit as st
 
 from db.database import Database
 from db.unit_of_work import StaleOrder
+from domain.enums import EventKind
 from domain.order import (
     EDITABLE,
     Action,
@@ -328,11 +329,11 @@ EVENT_TEXT = {
 
 def _event_line(kind: str, before: str | None, after: str | None, detail: str) -> str:
     label = EVENT_TEXT.get(kind, kind.replace("_", " ").capitalize())
-    if kind in ("status", "payment") and after:
+    if kind in (EventKind.STATUS, EventKind.PAYMENT) and after:
         text = f"{label}: {_pretty(before)} → {_pretty(after)}"
     else:
         text = label
-    if kind == "edited" and detail:
+    if kind == EventKind.EDITED and detail:
         try:
             changed = json.loads(detail)
             detail = "; ".join(f"{k}: {v['from']} → {v['to']}" for k, v in changed.items())
