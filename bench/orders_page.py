@@ -8,8 +8,8 @@ page costs. Floors, measured in the same rounds: the page's layout rendering a p
 sent again through the driver.
 
 AppTest compiles the script afresh on every run (each run gets a new ScriptCache), which a
-server does once: for the Orders page that is ~20 ms of every AppTest run, more than the
-page's own work. So here every run shares one cache, as `streamlit run` does.
+server does once: for the Orders page that compiling costs more than the page's own work.
+So here every run shares one cache, as `streamlit run` does.
 """
 
 from __future__ import annotations

@@ -343,7 +343,7 @@ def _indexed_search(terms: list[str]) -> Any:
     PostgreSQL's planner takes its trigram index for the LIKE conditions on its own; SQLite
     needs the FTS5 trigram table named. Words of three or more characters go to it as one
     MATCH of quoted phrases — each a substring, as with LIKE, found by intersecting the
-    words inside the index (twice as quick as the same words as LIKE patterns); shorter
+    words inside the index (quicker than the same words as LIKE patterns); shorter
     ones, or ones holding LIKE's wildcard characters, are left to the LIKE conditions.
     None when no word can be looked up.
     """

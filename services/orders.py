@@ -104,7 +104,7 @@ def create_order(
 
 
 # The hot path of order intake writes with prebuilt Core statements: the ORM's unit of work
-# costs several times more CPU than the inserts themselves (measured in bench/).
+# costs more CPU than the inserts themselves (see bench/intake.py).
 ORDERS = cast(Table, Order.__table__)
 ITEMS = cast(Table, OrderItem.__table__)
 EVENTS = cast(Table, OrderEvent.__table__)

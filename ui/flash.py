@@ -1,26 +1,6 @@
 """Confirmations that must survive a rerun: queued by a write, shown by the next run.
 
-Why this is more than "pop and toast": with fast reruns (Streamlit's default) a click that
-lands while the page is running makes Streamlit stop that run and start a new one beside
-it. The old run stops at its next `st.*` call *or `st.session_state` access* (both check
-for a stop), so a run that had just taken the message out of the queue died before its
-toast was sent, or had it ignored as coming from a superseded run — and the message was
-gone. The write itself was made; only the confirmation was lost.
-
-So a message leaves the queue only once a run that showed it has *completed*: each run
-shows everything still queued, and dashboard/main.py runs the page inside
-`shown_once_complete()`, which forgets what the run showed only when the page returns. A
-run cut short, or ended by `st.rerun()`, keeps its messages; the run that follows shows
-them again within moments, and the browser keeps a toast that is still on screen rather
-than adding a second (same place in the run, same text), so each is seen once.
-
-`flash()` itself never touches st.session_state: it often runs in a callback, and if a
-newer click supersedes that run while the callback is writing to the database, a session
-state write there would raise instead of queuing the confirmation of a change just made.
-It goes to a per-session outbox in this process that the next run moves into the queue.
-A live session's next run follows within moments; an outbox left waiting for
-OUTBOX_KEPT_SECONDS belongs to a session that closed (its tab shut, its phone gone), and
-the next flash() drops it, so the outbox does not grow with every session ever served.
+Why this is more than "pop and toast": docs/ARCHITECTURE.md, "Confirmations that survive a rerun".
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 uvicorn takes them only when they are installed (its "auto" choices, which Streamlit keeps),
 so a requirements change that dropped them would silently give back the CPU they save per
-request (0.2-1.5 ms of about 6.5 ms, measured with bench/intake).
+request (bench/intake shows it).
 """
 
 from __future__ import annotations
