@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ ORDER_COLUMNS = {
     "Customer": st.column_config.TextColumn(width=96),
     "Items": st.column_config.TextColumn(width=96),
     "Total": st.column_config.TextColumn(width=75, alignment="right"),
-    # Coloured labels without a pandas Styler, which adds a cost of its own to every re-run.
+    # Coloured labels without a pandas Styler, which would be applied again on every re-run.
     "Status": st.column_config.MultiselectColumn(
         width=92,
         options=[s.label for s in OrderStatus],
@@ -87,18 +88,31 @@ def csv_download(
     )
 
 
-def selected_id(rows: list[int], frame: pd.DataFrame, key: str) -> int | None:
-    """The id of the row the user picked, fixed at the moment they picked it.
+def take_selection(
+    rows: Sequence[int], *, seen: Sequence[int] | None, ids: Sequence[int], chosen: int | None
+) -> tuple[tuple[int, ...], int | None]:
+    """(the selection now seen, the id now chosen) after a table drew `rows` as selected.
 
     A table's selection is a position; after a write the same position may hold another
-    row (streamlit issue 17026). So a position is turned into an id only when the
-    selection itself changes, and the id is what the page works with from then on.
+    row (streamlit issue 17026). So a position is turned into an id, among the `ids` the
+    rows held, only when the selection itself changes, and the id is what the page works
+    with from then on. `seen` is None for a table not drawn before.
     """
+    rows = tuple(rows)
+    if seen is not None and rows == tuple(seen):
+        return rows, chosen
+    return rows, ids[rows[0]] if rows and rows[0] < len(ids) else None
+
+
+def selected_id(rows: list[int], frame: pd.DataFrame, key: str) -> int | None:
+    """The id of the row the user picked, fixed at the moment they picked it."""
     seen = f"{key}.rows"
-    if rows != st.session_state.get(seen):
-        st.session_state[seen] = list(rows)
-        valid = rows and rows[0] < len(frame)
-        st.session_state[key] = int(frame.iloc[rows[0]]["id"]) if valid else None
+    st.session_state[seen], st.session_state[key] = take_selection(
+        rows,
+        seen=st.session_state.get(seen),
+        ids=[int(i) for i in frame["id"]] if rows else [],
+        chosen=st.session_state.get(key),
+    )
     return st.session_state.get(key)
 
 

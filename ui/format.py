@@ -23,13 +23,6 @@ PAYMENT_BADGE = {
     PaymentStatus.FAILED: "red",
     PaymentStatus.REFUNDED: "gray",
 }
-STATUS_ICON = {
-    OrderStatus.PENDING: "🟠",
-    OrderStatus.IN_PROGRESS: "🔵",
-    OrderStatus.SHIPPED: "🟣",
-    OrderStatus.COMPLETED: "🟢",
-    OrderStatus.CANCELLED: "🔴",
-}
 
 
 def money(cents: int, currency: str = "USD") -> str:
@@ -47,10 +40,6 @@ def when(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = False) ->
 def table_time(moment: datetime | None, zone: ZoneInfo) -> str:
     """A time as a table column shows it: 2026-07-04 12:30 (narrow, and it sorts as text)."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def status_text(status: OrderStatus) -> str:
-    return f"{STATUS_ICON[status]} {status.label}"
 
 
 # Markdown (and Streamlit's extensions: :color[...], :emoji:, $math$) acts on these; a

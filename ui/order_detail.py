@@ -31,9 +31,9 @@ from services import orders
 from services.orders import Change
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
+from ui.order_keys import DIALOG, SELECTED
 from ui.resources import NOT_SAVED, OUTAGE
 
-SELECTED = "orders.selected_id"
 CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
 PAST_TENSE = {
     Action.CONFIRM: "confirmed",
@@ -131,7 +131,7 @@ def _actions(db: Database, d: OrderDetails, actor: str) -> None:
 
 
 def _open_editor(order_id: int) -> None:
-    st.session_state["orders.dialog"] = ("edit", order_id)
+    st.session_state[DIALOG] = ("edit", order_id)
 
 
 def _simple(

@@ -27,8 +27,8 @@ from queries.orders import (
 from services import orders
 from ui.flash import flash
 from ui.format import literal, money
+from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
 
-DIALOG = "orders.dialog"
 STEP = "orders.form.step"
 DRAFT = "orders.form.draft"
 ERRORS = "orders.form.errors"
@@ -400,9 +400,7 @@ def _submit(db: Database, actor: str) -> None:
     try:
         if mode == "add":
             change = orders.create_order(db, order=payload, actor=actor)
-            st.session_state["orders.newest_id"] = max(
-                change.order_id, st.session_state.get("orders.newest_id", 0)
-            )
+            st.session_state[NEWEST_ID] = max(change.order_id, st.session_state.get(NEWEST_ID, 0))
             done = "added to Pending"
         else:
             change = orders.edit_order(
@@ -424,7 +422,7 @@ def _submit(db: Database, actor: str) -> None:
         st.error(str(exc))
         return
     close()
-    st.session_state["orders.selected_id"] = change.order_id
+    st.session_state[SELECTED] = change.order_id
     flash(f"{change.number} {done}.")
     st.rerun()
 

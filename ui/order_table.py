@@ -1,0 +1,221 @@
+"""The Orders table: one tab's page of orders, its pager, and the row that opens an order.
+
+What it remembers between re-runs — each tab's page, the rows it showed, the selection it
+last saw, and the frame it last drew — is one `TableState`, kept under one session key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from db.database import Database
+from domain.enums import Source
+from queries.orders import (
+    COUNT_LIMIT,
+    OrderFilter,
+    OrderPage,
+    OrderRow,
+    PageRequest,
+    Sort,
+    Tab,
+    list_orders,
+)
+from queries.review import review_flags
+from ui.display import ORDER_COLUMNS, take_selection
+from ui.format import money, table_time
+from ui.order_keys import SELECTED
+
+PAGE_SIZE = 50
+STATE = "orders.table_state"
+
+
+@dataclass
+class TabState:
+    """One tab's table between re-runs."""
+
+    request: PageRequest = field(default_factory=PageRequest)
+    number: int = 1  # the page's number, as the pager shows it
+    shown_for: tuple[OrderFilter, Sort] | None = None  # the filters and sort paged through
+    shown_ids: list[int] = field(default_factory=list)  # the ids of the rows drawn, in order
+    seen_rows: tuple[int, ...] = ()  # the selection last turned into an order id
+    # A new widget key clears the grid's highlighted row when that row no longer shows the
+    # opened order (streamlit issue 17026: selections are positions, and positions go stale).
+    generation: int = 0
+
+    def turn_page(self, request: PageRequest, number: int) -> None:
+        self.request, self.number = request, number
+
+
+@dataclass
+class TableState:
+    tabs: dict[Tab, TabState] = field(default_factory=dict)
+    # (what it shows, the frame) of the last table drawn: most re-runs (a click on a row, a
+    # form being filled in) show the very same rows, so the frame is built again only when
+    # what it shows has changed.
+    shown_frame: tuple[object, pd.DataFrame] | None = None
+
+    def of(self, tab: Tab) -> TabState:
+        return self.tabs.setdefault(tab, TabState())
+
+
+def state() -> TableState:
+    return st.session_state.setdefault(STATE, TableState())
+
+
+def show(
+    db: Database,
+    tab: Tab,
+    *,
+    filters: OrderFilter,
+    sort: Sort,
+    zone: ZoneInfo,
+    counts: dict[Tab, int],
+) -> None:
+    """The tab's table and pager, or why it is empty; a clicked row opens its order."""
+    kept = state().of(tab)
+    if kept.shown_for != (filters, sort):
+        kept.shown_for = (filters, sort)
+        kept.turn_page(PageRequest(), 1)
+    _take_selection(tab, kept)
+    with db.reading():  # the page of orders and its review flags in one transaction
+        page = list_orders(
+            db,
+            tab=tab,
+            filters=filters,
+            sort=sort,
+            request=kept.request,
+            page_size=PAGE_SIZE,
+            zone=zone,
+            counts=counts,
+        )
+        # Review help: on Pending, flag what a person should check in the assistant's orders.
+        from_assistant = {r.id: r.created_at for r in page.rows if r.source is Source.ASSISTANT}
+        flags = review_flags(db, from_assistant) if tab is Tab.PENDING else {}
+    kept.shown_ids = [r.id for r in page.rows]
+    _drop_stale_highlight(tab, kept)
+    if not page.rows:
+        st.info(_empty_text(tab, filters), icon=":material/inbox:")
+        return
+    st.dataframe(
+        _frame_of(page, flags, zone),
+        key=_table_key(tab, kept),
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        column_config=ORDER_COLUMNS,
+        width="stretch",
+    )
+    _pager(tab, kept, page)
+
+
+def _table_key(tab: Tab, kept: TabState) -> str:
+    return f"orders.table.{tab.value}" + (f".{kept.generation}" if kept.generation else "")
+
+
+def _selected_rows(tab: Tab, kept: TabState) -> tuple[int, ...]:
+    widget = st.session_state.get(_table_key(tab, kept))
+    return tuple(widget["selection"]["rows"]) if widget else ()
+
+
+def _take_selection(tab: Tab, kept: TabState) -> None:
+    """Turn a clicked row into an order id at once, using the rows the user actually saw."""
+    kept.seen_rows, st.session_state[SELECTED] = take_selection(
+        _selected_rows(tab, kept),
+        seen=kept.seen_rows,
+        ids=kept.shown_ids,
+        chosen=st.session_state[SELECTED],
+    )
+
+
+def _drop_stale_highlight(tab: Tab, kept: TabState) -> None:
+    rows = _selected_rows(tab, kept)
+    if not rows:
+        return
+    on_screen = kept.shown_ids[rows[0]] if rows[0] < len(kept.shown_ids) else None
+    if on_screen != st.session_state[SELECTED]:
+        kept.generation += 1
+        kept.seen_rows = ()
+
+
+def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:
+    table = state()
+    shown = (page.rows, flags, zone)
+    if table.shown_frame is None or table.shown_frame[0] != shown:
+        table.shown_frame = (shown, _frame(page.rows, flags, zone))
+    return table.shown_frame[1]
+
+
+def _frame(rows: list[OrderRow], flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Order #": [r.number for r in rows],
+            "Customer": [f"{r.customer_name} · {r.customer_email}" for r in rows],
+            "Items": [f"{r.item_count} · {r.items_summary}" for r in rows],
+            "Total": [money(r.total_cents, r.currency) for r in rows],
+            # One-item lists: the columns below draw them as coloured labels.
+            "Status": [[r.status.label] for r in rows],
+            "Payment": [[r.payment_status.label] for r in rows],
+            "Date": [table_time(r.created_at, zone) for r in rows],
+            "Actions": [_actions_text(r.actions, flags.get(r.id, [])) for r in rows],
+        }
+    )
+
+
+def _actions_text(actions: list, flags: list[str]) -> str:
+    text = " · ".join(a.label for a in actions) or "—"
+    return f"⚑ {', '.join(flags)} · {text}" if flags else text
+
+
+def _empty_text(tab: Tab, filters: OrderFilter) -> str:
+    if filters != OrderFilter():
+        return "No orders match these filters. Clear the search or filters to see more."
+    return {
+        Tab.PENDING: "Nothing waiting for review. New orders from the assistant land here.",
+        Tab.CURRENT: "No orders in progress or shipped right now.",
+        Tab.ALL: "No orders yet.",
+    }[tab]
+
+
+def _turn_page(tab: Tab, request: PageRequest, number: int) -> None:
+    state().of(tab).turn_page(request, number)
+
+
+def _pager(tab: Tab, kept: TabState, page: OrderPage) -> None:
+    number = page.pages if kept.request.direction == "last" else kept.number
+    # One row: the position takes what the four buttons, each as wide as its label, leave;
+    # on a phone the buttons wrap below it, together.
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.caption(_position(page, number, last=kept.request.direction == "last"))
+    moves = [
+        ("First page", PageRequest(), 1, not page.has_previous),
+        (
+            "Previous page",
+            PageRequest("before", page.first_cursor),
+            number - 1,
+            not page.has_previous,
+        ),
+        ("Next page", PageRequest("after", page.last_cursor), number + 1, not page.has_next),
+        ("Last page", PageRequest("last"), page.pages, not page.has_next),
+    ]
+    buttons = row.container(horizontal=True, width="content", vertical_alignment="center")
+    for label, request, target, disabled in moves:
+        buttons.button(
+            label,
+            key=f"orders.{label.split()[0].lower()}.{tab.value}",
+            disabled=disabled,
+            width="content",
+            on_click=_turn_page,
+            args=(tab, request, max(1, target)),
+        )
+
+
+def _position(page: OrderPage, number: int, *, last: bool) -> str:
+    if not page.total_is_exact:
+        return f"Page {number} · more than {COUNT_LIMIT:,} orders match"
+    first = page.total - len(page.rows) + 1 if last else (number - 1) * page.page_size + 1
+    end = first + len(page.rows) - 1
+    return f"{first:,}–{end:,} of {page.total:,} orders · page {number} of {page.pages}"
