@@ -1,10 +1,16 @@
 """Delivers the outbox: claim due rows with a lease, send each once, record what happened.
 
-Claiming is one compare-and-swap UPDATE (queued and due, or sending with an expired lease →
-sending, attempts + 1); on PostgreSQL the batch is picked with `FOR UPDATE SKIP LOCKED` so
-several dispatchers share the work without waiting on each other. `attempts` doubles as
-the claim's fencing token: only the claim that holds the current (id, attempts) may record
-the outcome, so a dispatcher that lost its lease can never overwrite a newer attempt.
+Claiming is one compare-and-swap UPDATE (queued and due → sending, attempts + 1); on
+PostgreSQL the batch is picked with `FOR UPDATE SKIP LOCKED` so several dispatchers share
+the work without waiting on each other. `attempts` doubles as the claim's fencing token:
+only the claim that holds the current (id, attempts) may record the outcome.
+
+A lease that runs out means its dispatcher stopped (a crash, a dropped database
+connection) somewhere between the claim and recording the outcome — possibly after the
+provider accepted the message. Nothing tells which, so such a row is never sent again
+automatically: the loop marks it `uncertain` with a note on the order, and staff resend it
+from the Notifications page if the customer did not get it. A holder that comes back late
+finds the row changed and its outcome is dropped.
 
     python -m notify.dispatch --once     # process what is due, then exit (for cron)
     python -m notify.dispatch            # keep polling until interrupted
@@ -78,19 +84,21 @@ class Claimed:
     dedupe_key: str
 
 
+def _error_text(receipt: Receipt) -> str:
+    code = f" ({receipt.error_code})" if receipt.error_code else ""
+    return f"{receipt.error or 'error'}{code}"
+
+
 NOTIFICATIONS = cast(Table, N.__table__)
 C = NOTIFICATIONS.c
 CLAIMED_COLUMNS = tuple(C[name] for name in Claimed.__dataclass_fields__)
 
 
 def due(now: Any) -> Any:
-    """Queued and due, or sending with a lease that ran out."""
-    return or_(
-        and_(
-            C.status == NotificationStatus.QUEUED,
-            or_(C.next_attempt_at.is_(None), C.next_attempt_at <= now),
-        ),
-        and_(C.status == NotificationStatus.SENDING, C.lease_until < now),
+    """Queued and due. A sending row whose lease ran out is never due again (see EXPIRED)."""
+    return and_(
+        C.status == NotificationStatus.QUEUED,
+        or_(C.next_attempt_at.is_(None), C.next_attempt_at <= now),
     )
 
 
@@ -124,6 +132,23 @@ def claiming(pick: Select[tuple[int]]) -> ReturningUpdate[Any]:
 
 
 CLAIM, CLAIM_AMONG = claiming(PICK), claiming(PICK_AMONG)
+# A lease that ran out: the send may have reached the provider, so the row turns uncertain.
+LEASE_EXPIRED = Receipt(
+    "uncertain",
+    error="the dispatcher stopped before recording the provider's answer",
+    error_code="lease expired",
+)
+EXPIRED = (
+    update(NOTIFICATIONS)
+    .where(C.status == NotificationStatus.SENDING, C.lease_until < bindparam("now"))
+    .values(
+        status=NotificationStatus.UNCERTAIN,
+        lease_until=None,
+        last_error=_error_text(LEASE_EXPIRED),
+        updated_at=bindparam("now"),
+    )
+    .returning(*CLAIMED_COLUMNS)
+)
 # The SET clause comes from the values given: each outcome sets its own columns.
 RECORD = (
     update(NOTIFICATIONS)
@@ -173,6 +198,20 @@ class Dispatcher:
             self._sender = load_settings(session)
             session.commit()
         return [Claimed(**row._asdict()) for row in sorted(claimed, key=lambda r: r.id)]
+
+    def expire_leases(self) -> int:
+        """Mark rows whose lease ran out `uncertain` (never resent); returns how many."""
+        now = self.clock()
+        with self.db.writing() as session:
+            expired = session.execute(EXPIRED, {"now": now}).all()
+            for found in expired:
+                row = Claimed(**found._asdict())
+                log.warning(
+                    "notification %s: lease ran out while sending; marked uncertain", row.id
+                )
+                self._note(session, row, LEASE_EXPIRED, "uncertain")
+            session.commit()
+        return len(expired)
 
     # ---- sending and recording ----
 
@@ -266,6 +305,8 @@ class Dispatcher:
     def run_once(self) -> Counter[str]:
         """Send batches until nothing is due; returns how many of each outcome."""
         done: Counter[str] = Counter()
+        if expired := self.expire_leases():
+            done["uncertain"] += expired
         while batch := self.claim():
             for row in batch:
                 done[self.deliver(row)] += 1
@@ -294,11 +335,6 @@ def opt_out(session: Session, *, contact_id: int, order_id: int) -> None:
         detail=f"{contact.customer_code} opted out of SMS (replied STOP); "
         "later messages go by e-mail.",
     )
-
-
-def _error_text(receipt: Receipt) -> str:
-    code = f" ({receipt.error_code})" if receipt.error_code else ""
-    return f"{receipt.error or 'error'}{code}"
 
 
 def summary(done: Counter[str]) -> str:

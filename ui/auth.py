@@ -14,6 +14,9 @@ someone is signed in it draws the sign-in screen and stops the run.
 
 Secrets are read through `st.secrets`, so `st.App(secrets=...)` and AppTest's secrets count
 the same as `.streamlit/secrets.toml`.
+
+Password guesses are limited per client address across every session of the process
+(`THROTTLE`): a browser opening many sessions gets no more guesses than one.
 """
 
 from __future__ import annotations
@@ -21,13 +24,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import streamlit as st
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from streamlit.errors import StreamlitAPIException
 
 from ui.format import literal
@@ -41,6 +50,11 @@ PASSWORD_MARK = "auth.password_mark"
 PASSWORD_ERROR = "auth.password_error"
 PASSWORD_VARIABLE = "DASHBOARD_PASSWORD"
 WRONG_PASSWORD_DELAY = 1.0  # seconds: slows guessing without bothering a person
+FAILURES_PER_MINUTE = 5  # wrong passwords from one address before it is locked out
+FIRST_LOCKOUT = 60.0  # seconds; each lockout within STRIKE_MEMORY doubles the next one
+LONGEST_LOCKOUT = 3600.0
+STRIKE_MEMORY = 86_400.0  # seconds without a lockout after which an address starts afresh
+UNKNOWN_ADDRESS = "unknown"  # localhost, AppTest: no address is known
 NAME_LIMIT = 100
 RESERVED_ACTORS = {"assistant", "system"}  # the API's and the dispatcher's own names
 
@@ -201,11 +215,100 @@ def _password_screen(password: str) -> None:
             st.error(error, icon=":material/error:")
 
 
+@dataclass
+class _Lockout:
+    until: float
+    strikes: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The password was right, wrong, or not checked because the address must wait."""
+
+    right: bool
+    wait: float = 0.0  # seconds left of the address's lockout; > 0 means not checked
+
+
+class SignInThrottle:
+    """Wrong passwords per client address, counted across all sessions of this process.
+
+    `FAILURES_PER_MINUTE` failures within a moving minute lock the address out; lockouts
+    grow (doubling up to `LONGEST_LOCKOUT`), and an attempt during one is refused without
+    the password even being checked, so a right guess then gains nothing either.
+    """
+
+    def __init__(
+        self,
+        *,
+        failures_per_minute: int = FAILURES_PER_MINUTE,
+        first_lockout: float = FIRST_LOCKOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.first_lockout = first_lockout
+        self.clock = clock
+        self._failures = RateLimitItemPerMinute(failures_per_minute)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._lockouts: dict[str, _Lockout] = {}
+        # Check and count together, so parallel sessions cannot all slip past one check.
+        self._lock = threading.Lock()
+
+    def attempt(self, address: str, check: Callable[[], bool]) -> Verdict:
+        """Run `check()` (is the password right?) unless the address is locked out."""
+        with self._lock:
+            now = self.clock()
+            locked = self._lockouts.get(address)
+            if locked is not None and now < locked.until:
+                return Verdict(right=False, wait=locked.until - now)
+            if check():
+                return Verdict(right=True)
+            self._limiter.hit(self._failures, address)
+            if not self._limiter.test(self._failures, address):
+                self._lock_out(address, locked, now)
+            return Verdict(right=False)
+
+    def _lock_out(self, address: str, earlier: _Lockout | None, now: float) -> None:
+        if earlier is None or now - earlier.until > STRIKE_MEMORY:
+            strikes = 1
+        else:
+            strikes = earlier.strikes + 1
+        wait = min(LONGEST_LOCKOUT, self.first_lockout * 2 ** (strikes - 1))
+        self._lockouts = {
+            known: lockout
+            for known, lockout in self._lockouts.items()
+            if now - lockout.until <= STRIKE_MEMORY
+        }
+        self._lockouts[address] = _Lockout(now + wait, strikes)
+        self._limiter.clear(self._failures, address)  # the lockout, not the window, now holds
+        log.warning("sign-in locked for %.0f s: too many wrong passwords from %s", wait, address)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._lockouts.clear()
+            self._limiter.storage.reset()
+
+
+THROTTLE = SignInThrottle()
+
+
+def client_address() -> str:
+    """The connection's IP address; none for localhost, and AppTest answers with a mock."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else UNKNOWN_ADDRESS
+
+
 def _check_password(password: str) -> None:
     given = str(st.session_state.get("auth.password") or "")
     st.session_state["auth.password"] = ""
-    if not _same(given, password):
-        log.warning("sign-in refused: wrong dashboard password")
+    address = client_address()
+    verdict = THROTTLE.attempt(address, lambda: _same(given, password))
+    if verdict.wait:
+        log.warning("sign-in refused: %s is locked out, password not checked", address)
+        st.session_state[PASSWORD_ERROR] = (
+            f"Too many attempts from your address; try again in {math.ceil(verdict.wait)} s."
+        )
+        return
+    if not verdict.right:
+        log.warning("sign-in refused: wrong dashboard password from %s", address)
         time.sleep(WRONG_PASSWORD_DELAY)
         st.session_state[PASSWORD_ERROR] = "That password is not right. Please try again."
         return

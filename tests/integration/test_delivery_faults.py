@@ -12,15 +12,17 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
-from db.models import Notification
+from db.models import Notification, OrderEvent
 from domain.enums import NotificationStatus
 from notify.delivery import DispatcherLoop, ImmediateDelivery
 from notify.dispatch import Dispatcher, RetryPolicy
 from services import orders
 from tests.builders import add_catalogue, order_data
 from tests.fakes.notify import (
+    FakeClock,
     accepted_per_reference,
     providers_for,
     requests_per_reference,
@@ -105,3 +107,65 @@ def test_every_notification_is_sent_exactly_once_while_30_percent_of_requests_fa
         f"{len(answered)} requests, {failures} injected failures retried, "
         f"max attempts {max(rows.values())}, {elapsed:.1f} s"
     )
+
+
+class DropsTheDatabaseAfterSending:
+    """A provider whose request goes through, after which the database connection is gone.
+
+    The provider has accepted the message (202), but the `sent` update cannot be written:
+    the pool's connections are dropped and new ones are refused, as in a database restart.
+    """
+
+    def __init__(self, provider, engine) -> None:
+        self.provider = provider
+        self.engine = engine
+        self.dbapi = engine.dialect.loaded_dbapi
+
+    def send(self, message):
+        receipt = self.provider.send(message)
+        event.listen(self.engine, "do_connect", self.refuse)
+        self.engine.dispose()
+        return receipt
+
+    def refuse(self, *_args, **_kwargs):
+        raise self.dbapi.OperationalError("connection refused (test outage)")
+
+    def restore(self) -> None:
+        event.remove(self.engine, "do_connect", self.refuse)
+
+
+def test_a_message_accepted_before_the_database_dropped_is_never_sent_again(db):
+    """The lease of a row whose send may have reached the provider runs out: it is uncertain."""
+    add_catalogue(db)
+    with FakeProviderServer() as fake:
+        change = orders.create_order(db, order=order_data(customer=customer(2)), actor=ACTOR)
+        clock = FakeClock()
+        providers = providers_for(fake.url)
+        dropping = DropsTheDatabaseAfterSending(providers["email"], db.engine)
+        crashing = Dispatcher(db, {**providers, "email": dropping}, clock=clock, lease_seconds=60)
+        try:
+            with pytest.raises(OperationalError):
+                crashing.run_once()
+        finally:
+            dropping.restore()
+        with db.reading() as session:
+            assert session.scalars(select(Notification.status)).all() == ["sending"]
+
+        clock.advance(61)
+        later = Dispatcher(db, providers_for(fake.url), clock=clock, lease_seconds=60)
+        later.run_once()
+        clock.advance(86_400)
+        later.run_once()
+
+        assert len(fake.requests) == 1
+        assert list(accepted_per_reference(fake).values()) == [1]
+    with db.reading() as session:
+        row = session.scalars(select(Notification)).one()
+        notes = session.scalars(
+            select(OrderEvent.detail).where(
+                OrderEvent.order_id == change.order_id, OrderEvent.kind == "notification"
+            )
+        ).all()
+    assert row.status == NotificationStatus.UNCERTAIN
+    assert row.lease_until is None
+    assert any("not resent automatically" in note for note in notes)

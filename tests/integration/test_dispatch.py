@@ -270,7 +270,7 @@ def test_a_timeout_after_sending_is_uncertain_and_never_resent_automatically(db,
 # ---- leases ----------------------------------------------------------------------------------
 
 
-def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_record_its_outcome(
+def test_an_expired_lease_is_not_taken_over_the_row_turns_uncertain_and_the_holder_is_fenced(
     db, catalogue, fake
 ):
     order_id = confirmed_order(db, fake)
@@ -281,12 +281,29 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_record_its_out
     assert second.claim() == []  # leased: nobody else may take it
 
     clock.advance(61)
-    (taken,) = second.claim()
-    assert taken.attempts == held.attempts + 1
+    # The holder may have reached the provider before it stopped: never send it again.
+    assert second.run_once() == Counter(uncertain=1)
+    assert second.claim() == []
+    assert first.deliver(held) == "lost"  # a late holder cannot record over it
 
-    assert first.deliver(held) == "lost"
-    assert second.deliver(taken) == "sent"
-    assert last_notification(db, order_id).attempts == 2
+    row = last_notification(db, order_id)
+    assert (row.status, row.attempts) == ("uncertain", 1)
+    assert "lease expired" in row.last_error
+    assert "not resent automatically" in system_notes(db, order_id)[-1]
+    assert len(sent_to_sendgrid(fake)) == 2  # "received", then the first holder's one try
+
+
+def test_a_row_leased_by_the_after_commit_path_is_left_to_the_loop_when_it_expires(
+    db, catalogue, fake
+):
+    order_id = confirmed_order(db, fake)
+    clock = FakeClock()
+    worker = dispatcher(db, fake.url, clock=clock, lease_seconds=60)
+    (held,) = worker.claim()
+    clock.advance(61)
+
+    assert worker.deliver_ids([held.id]) == Counter()  # not due: only the loop settles it
+    assert last_notification(db, order_id).status == "sending"
 
 
 def test_two_dispatchers_racing_over_500_due_rows_send_each_exactly_once(db, catalogue, fake):

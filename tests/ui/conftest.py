@@ -43,3 +43,14 @@ def no_leftover_flashes():
     flash._outbox.clear()
     yield
     flash._outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_throttle():
+    """Every AppTest comes from the same (unknown) address: one test's wrong guesses, and
+    any lockout they caused, must not carry over to the next."""
+    from ui import auth
+
+    auth.THROTTLE.reset()
+    yield
+    auth.THROTTLE.reset()

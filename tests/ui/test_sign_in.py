@@ -7,7 +7,10 @@ Before sign-in succeeds, nothing of the orders may be in the element tree.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -264,3 +267,102 @@ def test_the_password_check_compares_in_constant_time_over_digests():
     assert auth._same(PASSWORD, PASSWORD)
     assert not auth._same(PASSWORD, PASSWORD + " ")
     assert not auth._same("", PASSWORD)
+
+
+# ---- guessing the password ----
+
+LOCKED_OUT = "Too many attempts from your address; try again in"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_twenty_sessions_from_one_address_get_at_most_ten_guesses_a_minute(shop, monkeypatch):
+    """Sessions take turns here (AppTest runs are not thread-safe); the threads test below
+    has 20 threads at the limiter at once."""
+    monkeypatch.setenv("DASHBOARD_PASSWORD", PASSWORD)
+    monkeypatch.setattr(auth, "WRONG_PASSWORD_DELAY", 0.0)  # the limit must hold on its own
+    started = time.monotonic()
+    sessions = [run(dashboard()) for _ in range(20)]
+    answers: list[str] = []
+    for attempt in range(2):
+        for n, at in enumerate(sessions):
+            sessions[n] = at = sign_in(at, password=f"guess {n}-{attempt}")
+            answers += [e.value for e in at.error]
+            assert_no_order_data(at)
+    assert time.monotonic() - started < 60
+
+    assert len(answers) == 40
+    checked = [a for a in answers if a == "That password is not right. Please try again."]
+    assert 0 < len(checked) <= 10
+    assert all(a.startswith(LOCKED_OUT) for a in answers if a not in checked)
+
+
+def test_the_right_password_during_a_lockout_is_refused_until_it_ends(shop, monkeypatch, caplog):
+    monkeypatch.setenv("DASHBOARD_PASSWORD", PASSWORD)
+    monkeypatch.setattr(auth, "WRONG_PASSWORD_DELAY", 0.0)
+    clock = FakeClock()
+    monkeypatch.setattr(auth.THROTTLE, "clock", clock)
+    at = run(dashboard())
+    for n in range(auth.FAILURES_PER_MINUTE):
+        at = sign_in(at, password=f"guess {n}")
+    assert "wrong dashboard password from unknown" in caplog.text  # no address under AppTest
+
+    at = sign_in(at)
+    assert [e.value for e in at.error] == [f"{LOCKED_OUT} 60 s."]
+    assert_no_order_data(at)
+    clock.now += 30
+    at = sign_in(at)
+    assert [e.value for e in at.error] == [f"{LOCKED_OUT} 30 s."]
+
+    clock.now += 30
+    at = sign_in(at)
+    assert not at.error
+    assert at.dataframe, "signed in once the lockout ended"
+
+
+def test_lockouts_double_and_count_wrong_passwords_only_per_address():
+    clock = FakeClock()
+    throttle = auth.SignInThrottle(failures_per_minute=5, first_lockout=60, clock=clock)
+    wrong, right = (lambda: False), (lambda: True)
+
+    for _ in range(3):
+        assert throttle.attempt("203.0.113.9", right).right  # successes do not count
+    for _ in range(5):
+        assert throttle.attempt("203.0.113.9", wrong) == auth.Verdict(right=False)
+    assert throttle.attempt("203.0.113.9", right).wait == 60
+    assert throttle.attempt("198.51.100.7", right).right  # another address is not affected
+
+    clock.now += 60
+    for _ in range(5):
+        assert not throttle.attempt("203.0.113.9", wrong).right
+    assert throttle.attempt("203.0.113.9", right).wait == 120
+
+    clock.now += 120 + auth.STRIKE_MEMORY + 1  # a day later it starts afresh
+    for _ in range(5):
+        throttle.attempt("203.0.113.9", wrong)
+    assert throttle.attempt("203.0.113.9", right).wait == 60
+
+
+def test_guesses_from_twenty_threads_sharing_an_address_are_counted_together():
+    throttle = auth.SignInThrottle(clock=FakeClock())
+    checked = Counter[str]()
+    lock = threading.Lock()
+
+    def guess() -> bool:
+        with lock:
+            checked["guesses"] += 1
+        return False
+
+    def keep_guessing(_: int) -> None:
+        for _ in range(20):
+            throttle.attempt("203.0.113.9", guess)
+
+    with ThreadPoolExecutor(20) as threads:
+        list(threads.map(keep_guessing, range(20)))
+    assert checked["guesses"] == auth.FAILURES_PER_MINUTE <= 10
