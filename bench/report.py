@@ -113,14 +113,25 @@ def _provenance(meta: dict[str, Any]) -> str:
     )
 
 
+# What follows this line in the page is written by hand, and a new run keeps it.
+KEPT_BELOW = "<!-- Written by hand from here on: `python -m bench` keeps it. -->"
+
+
 def write(folder: Path, output: Path) -> None:
     stored = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
     stored.sort(key=lambda s: (s["kind"] != "postgresql", s["size"]))
     lines = _header(stored)
     for section in stored:
         lines += _section(section)
+    lines += _kept(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(lines) + "\n")
+
+
+def _kept(output: Path) -> list[str]:
+    text = output.read_text() if output.is_file() else ""
+    start = text.find(KEPT_BELOW)
+    return [] if start < 0 else ["", *text[start:].rstrip("\n").split("\n")]
 
 
 def _header(stored: list[dict[str, Any]]) -> list[str]:

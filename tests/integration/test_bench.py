@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bench.intake import _cpu_split
 from bench.measure import Floor, Row, Section, Target
-from bench.report import commits, machine, store, write
+from bench.report import KEPT_BELOW, commits, machine, store, write
 from bench.run import STEPS
 from config import ROOT
 from tests.conftest import backend_pid
@@ -89,6 +89,17 @@ def test_a_run_of_some_steps_keeps_the_stored_figures_of_the_others(tmp_path):
     path = store(section({"status_change": 1.4}, "third"), tmp_path, ["status"], STEPS)
     note = json.loads(path.read_text())["notes"][-1]
     assert "`first`" in note and "`second`" not in note
+
+
+def test_a_new_run_keeps_what_was_written_by_hand_below_the_marker(tmp_path):
+    page = tmp_path / "BENCHMARKS.md"
+    page.write_text(f"# old figures\n\n{KEPT_BELOW}\n\n## Notes\n\nWritten by hand.\n")
+    write(tmp_path, page)
+    written = page.read_text()
+    assert "old figures" not in written
+    assert written.endswith(f"{KEPT_BELOW}\n\n## Notes\n\nWritten by hand.\n")
+    write(tmp_path, page)
+    assert page.read_text() == written
 
 
 def test_postgresqls_cpu_keeps_what_a_closed_connection_used(pg):
