@@ -5,12 +5,15 @@
 
 Both refuse unsigned or forged requests (403) and answer 503 while their key is not set,
 so a misconfiguration is visible in the provider's webhook log rather than silently lost.
+A SendGrid request whose signed timestamp is more than FRESHNESS from our clock is refused
+too (403): its signature may be good, but it is a captured request replayed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +33,7 @@ TWILIO_PATH = "/api/v1/webhooks/twilio"
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 MAX_BODY = 5 * 1024 * 1024  # SendGrid batches events; a few MB is plenty
+FRESHNESS = 10 * 60  # seconds a signed SendGrid timestamp may be from now, either way
 
 
 class BodyTooLarge(Exception):
@@ -56,9 +60,14 @@ async def sendgrid_events(request: Request) -> Response:
     if not verify_event_signature(key, body, signature, timestamp):
         log.warning("refused a SendGrid webhook with a missing or invalid signature")
         return problem(403, "Invalid signature")
+    if not _fresh(timestamp):
+        log.warning(
+            "refused a SendGrid webhook signed at %r: outside the freshness window", timestamp
+        )
+        return problem(403, "Signed timestamp is too old or in the future")
     try:
         events = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return problem(400, "Body is not JSON")
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return problem(400, "Body must be a JSON array of events")
@@ -87,6 +96,15 @@ async def twilio_status(request: Request) -> Response:
     if report is not None:
         await run_in_threadpool(record_reports, bootstrap.database(), [report])
     return Response(status_code=204)
+
+
+def _fresh(timestamp: str) -> bool:
+    """True when SendGrid's signed timestamp (Unix seconds) is within FRESHNESS of now."""
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return False
+    return abs(time.time() - signed_at) <= FRESHNESS
 
 
 def _signed_urls(request: Request) -> list[str]:

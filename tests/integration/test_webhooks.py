@@ -218,6 +218,42 @@ def test_the_sendgrid_webhook_says_so_when_its_key_is_not_configured(
     assert response.status_code == 503
 
 
+def test_a_signed_batch_nested_absurdly_deep_is_a_bad_request_not_a_crash(
+    db, client, signer, sent_email
+):
+    payload = b"[" * 100_000 + b"]" * 100_000
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=signer.headers(payload))
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert only_row(db).status is NotificationStatus.SENT
+
+
+@pytest.mark.parametrize("age", [11 * 60, -11 * 60], ids=["stale", "from-the-future"])
+def test_a_signed_batch_outside_the_freshness_window_is_refused_and_applies_nothing(
+    db, client, signer, sent_email, age
+):
+    # A captured request replayed later: the signature is good, the timestamp is not.
+    payload = events_body(sendgrid_event("bounce", reason="550 no such user"))
+    headers = signer.headers(payload, timestamp=str(int(time.time()) - age))
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=headers)
+
+    assert response.status_code == 403
+    assert only_row(db).status is NotificationStatus.SENT
+
+
+def test_a_signed_batch_a_few_minutes_old_is_still_accepted(db, client, signer, sent_email):
+    payload = events_body(sendgrid_event("delivered"))
+    headers = signer.headers(payload, timestamp=str(int(time.time()) - 5 * 60))
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=headers)
+
+    assert response.status_code == 200
+    assert only_row(db).status is NotificationStatus.DELIVERED
+
+
 # ---- Twilio ----------------------------------------------------------------------------------
 
 
