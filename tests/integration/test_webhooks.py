@@ -335,3 +335,29 @@ def test_a_callback_signed_for_the_public_url_is_accepted_behind_a_proxy(
 
     assert response.status_code == 204
     assert only_row(db).status is NotificationStatus.DELIVERED
+
+
+def test_a_twilio_callback_bigger_than_twilio_sends_is_refused_unread(db, client):
+    response = client.post(
+        TWILIO_PATH,
+        content=b"a=" + b"x" * (16 * 1024),
+        headers={"X-Twilio-Signature": "sig", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+
+
+def test_a_twilio_callback_of_too_many_fields_is_a_bad_request(db, client):
+    response = client.post(
+        TWILIO_PATH,
+        content=b"=&" * 200,
+        headers={"X-Twilio-Signature": "sig", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", [TWILIO_PATH, SENDGRID_PATH])
+def test_a_webhook_without_its_signature_header_is_refused_before_its_size_matters(
+    db, client, signer, path
+):
+    response = client.post(path, content=b"=&" * (3 * 1024 * 1024))
+    assert response.status_code == 403
