@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import bootstrap
-from api import exports, health, intake, webhooks
+from api import exports, health, intake, problems, webhooks
+from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
 from ui import resources
@@ -51,7 +53,14 @@ def start_delivery() -> BackgroundDelivery | None:
 
 app = st.App(
     "dashboard/main.py",
-    routes=[Route("/healthz", health.healthz), *intake.ROUTES, *webhooks.ROUTES, *exports.ROUTES],
+    routes=[
+        Route("/healthz", health.healthz),
+        *intake.ROUTES,
+        *webhooks.ROUTES,
+        *exports.ROUTES,
+        *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
+    ],
+    middleware=[Middleware(NoFraming)],
     lifespan=lifespan,
     on_script_error=resources.on_script_error,
 )

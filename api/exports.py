@@ -1,5 +1,8 @@
 """`GET /exports/{token}`: stream a finished export from disk, once, then delete it.
 
+A HEAD request never uses the link up: link previews and virus scanners send one before
+(or instead of) the person's GET. It answers 405 without looking the token up.
+
 The token is the permission (see queries.export_files): only the page of a signed-in
 member of staff makes one, and it is unguessable, single-use and short-lived.
 """
@@ -15,6 +18,10 @@ import bootstrap
 
 
 async def download(request: Request) -> Response:
+    if request.method != "GET":  # HEAD: Starlette routes it here with the GET
+        return PlainTextResponse(
+            "Open this link to download the export.", status_code=405, headers={"Allow": "GET"}
+        )
     found = bootstrap.export_files.take(request.path_params["token"])
     if found is None:
         return PlainTextResponse(
@@ -30,4 +37,4 @@ async def download(request: Request) -> Response:
     )
 
 
-ROUTES = [Route("/exports/{token}", download, methods=["GET"])]
+ROUTES = [Route("/exports/{token}", download, methods=["GET", "HEAD"])]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from api.nodelay import no_delay
 from db.migrate import SchemaOutOfDate
@@ -90,6 +91,17 @@ def endpoint(handler: Handler) -> Handler:
     return answer
 
 
+@endpoint
+async def not_found(request: Request) -> Response:
+    """Any /api/v1/ path no route claims: a problem, not the dashboard's HTML page."""
+    raise Problem(
+        404,
+        "not-found",
+        "Not found",
+        f"There is no {request.method} {request.url.path}; GET /api/v1/tools.json lists the API.",
+    )
+
+
 def problem_for(exc: Exception) -> Problem:
     if isinstance(exc, InvalidInput):
         return invalid(exc.errors)
@@ -116,3 +128,13 @@ def problem_for(exc: Exception) -> Problem:
         )
     log.exception("order API: unexpected error")
     return Problem(500, "internal-error", "Internal error", "Something went wrong; retry later.")
+
+
+# Last among the API's routes: everything under /api/v1/ that no other route answered.
+NOT_FOUND_ROUTES = [
+    Route(
+        "/api/v1/{rest:path}",
+        not_found,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    )
+]

@@ -94,3 +94,17 @@ def test_export_size_counts_the_rows_progress_counts_towards(db):
         data = export_csv(db, kind=kind, tab=Tab.ALL, filters=OrderFilter(), zone=ZONE)
         rows = data.count(b"\r\n") - 1  # seeded data holds no line breaks in cells
         assert export_size(db, kind=kind, tab=Tab.ALL, filters=OrderFilter(), zone=ZONE) == rows
+
+
+def test_a_head_request_does_not_use_up_the_link(client, tmp_path):
+    # Link previews and virus scanners send HEAD before (or instead of) the person's GET.
+    token = bootstrap.export_files.write(
+        lambda out: out.write(b"a,b\r\n"), file_name="a.csv", mime="text/csv"
+    )
+
+    head = client.head(f"/exports/{token}")
+
+    response = client.get(f"/exports/{token}")
+    assert response.status_code == 200 and response.content == b"a,b\r\n"
+    assert head.status_code == 405 and head.headers["allow"] == "GET"
+    assert head.content == b""

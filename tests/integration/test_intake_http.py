@@ -391,3 +391,19 @@ def test_200_concurrent_requests_with_50_repeated_keys_make_exactly_150_orders(a
             Order.customer_email == body["customer"]["email"]
         )
         assert session.scalar(orders_for_email) == 1
+
+
+# ---- unknown paths and framing ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_unknown_api_path_is_a_problem_not_the_dashboard(api, method):
+    reply = api.client.call(method, "/api/v1/no-such-thing", body={})
+    assert_problem(reply, 404, "not-found")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/products", "/healthz", "/api/v1/nope"])
+def test_no_page_may_be_framed_by_another_site(api, path):
+    reply = api.client.get(path)
+    assert reply.headers["x-frame-options"] == "DENY"
+    assert reply.headers["content-security-policy"] == "frame-ancestors 'none'"

@@ -218,6 +218,42 @@ def test_the_sendgrid_webhook_says_so_when_its_key_is_not_configured(
     assert response.status_code == 503
 
 
+def test_a_signed_batch_nested_absurdly_deep_is_a_bad_request_not_a_crash(
+    db, client, signer, sent_email
+):
+    payload = b"[" * 100_000 + b"]" * 100_000
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=signer.headers(payload))
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert only_row(db).status is NotificationStatus.SENT
+
+
+@pytest.mark.parametrize("age", [11 * 60, -11 * 60], ids=["stale", "from-the-future"])
+def test_a_signed_batch_outside_the_freshness_window_is_refused_and_applies_nothing(
+    db, client, signer, sent_email, age
+):
+    # A captured request replayed later: the signature is good, the timestamp is not.
+    payload = events_body(sendgrid_event("bounce", reason="550 no such user"))
+    headers = signer.headers(payload, timestamp=str(int(time.time()) - age))
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=headers)
+
+    assert response.status_code == 403
+    assert only_row(db).status is NotificationStatus.SENT
+
+
+def test_a_signed_batch_a_few_minutes_old_is_still_accepted(db, client, signer, sent_email):
+    payload = events_body(sendgrid_event("delivered"))
+    headers = signer.headers(payload, timestamp=str(int(time.time()) - 5 * 60))
+
+    response = client.post(SENDGRID_PATH, content=payload, headers=headers)
+
+    assert response.status_code == 200
+    assert only_row(db).status is NotificationStatus.DELIVERED
+
+
 # ---- Twilio ----------------------------------------------------------------------------------
 
 
@@ -299,3 +335,29 @@ def test_a_callback_signed_for_the_public_url_is_accepted_behind_a_proxy(
 
     assert response.status_code == 204
     assert only_row(db).status is NotificationStatus.DELIVERED
+
+
+def test_a_twilio_callback_bigger_than_twilio_sends_is_refused_unread(db, client):
+    response = client.post(
+        TWILIO_PATH,
+        content=b"a=" + b"x" * (16 * 1024),
+        headers={"X-Twilio-Signature": "sig", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+
+
+def test_a_twilio_callback_of_too_many_fields_is_a_bad_request(db, client):
+    response = client.post(
+        TWILIO_PATH,
+        content=b"=&" * 200,
+        headers={"X-Twilio-Signature": "sig", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", [TWILIO_PATH, SENDGRID_PATH])
+def test_a_webhook_without_its_signature_header_is_refused_before_its_size_matters(
+    db, client, signer, path
+):
+    response = client.post(path, content=b"=&" * (3 * 1024 * 1024))
+    assert response.status_code == 403
