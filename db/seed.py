@@ -1,7 +1,7 @@
 """Sample data: `python -m db.seed` loads a catalogue; `--orders N` adds N realistic orders.
 
 Works on whatever DATABASE_URL points at (migrating it first). The catalogue step is
-idempotent. Orders are made in Python — prices and totals from the domain's money rules —
+idempotent. Orders are made in Python — priced by domain.pricing, as the services price theirs —
 and written in bulk on the database's own connection, one transaction per batch: COPY on
 PostgreSQL, executemany on SQLite. A million orders take minutes, not hours. They get
 no customer notifications, since their customers are made up.
@@ -27,7 +27,8 @@ import config
 from db.database import Database
 from db.migrate import upgrade
 from db.models import ORDER_NUMBER_SEQUENCE, Category, Product
-from domain.money import PricedLine, Pricing, price_line, totals_of
+from domain.money import Pricing
+from domain.pricing import PricedItem, ProductFacts, price_order
 
 CATALOGUE = {
     "Tea": [
@@ -124,14 +125,6 @@ def seed_catalogue(session: Session) -> int:
 
 
 @dataclass(frozen=True)
-class CatalogueItem:
-    id: int
-    sku: str
-    name: str
-    price_cents: int
-
-
-@dataclass(frozen=True)
 class Customer:
     id: int
     first_name: str
@@ -172,20 +165,26 @@ EVENT_COLUMNS = "order_id kind from_value to_value actor detail created_at".spli
 
 
 def seed_orders(
-    db: Database, count: int, *, seed: int | None = 7, batch: int = 10_000, progress: bool = False
+    db: Database,
+    count: int,
+    *,
+    seed: int | None = 7,
+    batch: int = 10_000,
+    progress: bool = False,
+    pricing: Pricing = PRICING,
 ) -> int:
     """Insert `count` orders in bulk, spread over two years and every status."""
     with db.writing() as session:
         seed_catalogue(session)
         session.commit()
         products = [
-            CatalogueItem(p.id, p.sku, p.name, p.price_cents)
+            ProductFacts(p.id, p.sku, p.name, p.price_cents)
             for p in session.scalars(select(Product).where(Product.active.is_(True)))
         ]
     meter = _Progress(count) if progress else None
     done = 0
     with _writer_for(db) as writer:
-        maker = _OrderMaker(random.Random(seed), products, writer)
+        maker = _OrderMaker(random.Random(seed), products, writer, pricing)
         for size in _batches(count, batch):
             writer.begin()
             _write_batch(writer, maker, size)
@@ -241,25 +240,17 @@ class _Progress:
 # ---- making orders (plain tuples, in the columns' order) ----
 
 
-@dataclass(frozen=True)
-class _Line:
-    """One catalogue product in one quantity, priced by the domain's rules once."""
-
-    product: CatalogueItem
-    priced: PricedLine
-    summary: str  # "2× Earl Grey Loose Leaf 100 g"
-    row: tuple[Any, ...]  # the order_items columns after order_id
-
-
 class _OrderMaker:
-    def __init__(self, rng: random.Random, products: list[CatalogueItem], writer: _Writer):
+    def __init__(
+        self, rng: random.Random, products: list[ProductFacts], writer: _Writer, pricing: Pricing
+    ):
         self.rng = rng
         self.random = rng.random
         self.products = products
+        self.pricing = pricing
         self.null = writer.null
         self.stamp = writer.stamp
         self.now = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as stored
-        self.lines = {(p.id, q): _line(p, q) for p in products for q in set(QUANTITIES)}
 
     def pick(self, choices: Sequence[T]) -> T:
         return choices[int(self.random() * len(choices))]
@@ -297,9 +288,7 @@ class _OrderMaker:
         created = self.now - timedelta(seconds=60 + int(random() * TWO_YEARS))
         status, payment = _pick_status(random())
         history = self._history(status, created)
-        chosen = self.rng.sample(self.products, k=min(len(self.products), pick(LINE_COUNTS)))
-        lines = [self.lines[p.id, pick(QUANTITIES)] for p in chosen]
-        totals = totals_of((line.priced for line in lines), PRICING)
+        priced = price_order(self.cart(), self.pricing)
         city, state, zip_code = pick(CITIES)
         shipped = "shipped" in history
         orders.append(
@@ -320,18 +309,18 @@ class _OrderMaker:
                 status,
                 payment,
                 "USD",
-                totals.subtotal_cents,
-                totals.tax_cents,
-                totals.shipping_cents,
-                totals.total_cents,
-                PRICING.tax_rate_bp,
+                priced.subtotal_cents,
+                priced.tax_cents,
+                priced.shipping_cents,
+                priced.total_cents,
+                self.pricing.tax_rate_bp,
                 "assistant" if random() < 0.6 else "manual",
                 f"chat-{1000 + int(random() * 99000)}" if random() < 0.5 else null,
                 pick(CARRIERS) if shipped else null,
                 f"1Z{10**9 + int(random() * 9 * 10**9)}" if shipped else null,
                 "Customer changed their mind" if status == "cancelled" else null,
-                sum(line.priced.quantity for line in lines),
-                ", ".join(line.summary for line in lines)[:500],
+                priced.item_count,
+                priced.items_summary,
                 f"{number.lower()} {contact.search_text}",
                 len(history),  # one version per change, as the services count them
                 stamp(created),
@@ -339,7 +328,7 @@ class _OrderMaker:
                 *(stamp(history[s]) if s in history else null for s in TIMESTAMPED_STEPS),
             )
         )
-        items.extend((order_id, *line.row) for line in lines)
+        items.extend(_item_row(order_id, item) for item in priced.items)
         previous = None
         for step, moment in history.items():
             before, after = STEP_TO_STATUS.get(step, (previous, "cancelled"))
@@ -347,6 +336,12 @@ class _OrderMaker:
             events.append((order_id, kind, before or null, after, "seed", "sample data",
                            stamp(moment)))  # fmt: skip
             previous = after
+
+    def cart(self) -> list[tuple[ProductFacts, int]]:
+        """Some distinct products, each in a small quantity."""
+        pick = self.pick
+        chosen = self.rng.sample(self.products, k=min(len(self.products), pick(LINE_COUNTS)))
+        return [(product, pick(QUANTITIES)) for product in chosen]
 
     def _history(self, status: str, created: datetime) -> dict[str, datetime]:
         """When the order reached each step; a cancellation sometimes follows a confirmation."""
@@ -360,11 +355,10 @@ class _OrderMaker:
         return steps
 
 
-def _line(product: CatalogueItem, quantity: int) -> _Line:
-    priced = price_line(product.price_cents, quantity, PRICING.tax_rate_bp)
-    row = (product.id, product.sku, product.name, priced.unit_price_cents, quantity,
-           priced.subtotal_cents, priced.tax_cents, priced.total_cents)  # fmt: skip
-    return _Line(product, priced, f"{quantity}× {product.name}", row)
+def _item_row(order_id: int, item: PricedItem) -> tuple[Any, ...]:
+    """The order_items columns (ITEM_COLUMNS) of one priced line."""
+    return (order_id, item.product_id, item.sku, item.name, item.unit_price_cents,
+            item.quantity, item.subtotal_cents, item.tax_cents, item.total_cents)  # fmt: skip
 
 
 def _pick_status(roll: float) -> tuple[str, str]:

@@ -26,8 +26,8 @@ from db.models import (
 )
 from db.settings import load_settings
 from domain.enums import Source
-from domain.money import price_line, totals_of
 from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
+from domain.pricing import PricedItem, ProductFacts, price_order
 from domain.settings import BusinessSettings, within_days
 
 
@@ -682,24 +682,16 @@ def business_settings(db: Database) -> BusinessSettings:
 
 
 @dataclass(frozen=True)
-class QuoteLine:
-    sku: str
-    name: str
-    quantity: int
-    unit_price_cents: int
-    subtotal_cents: int
-    tax_cents: int
-
-
-@dataclass(frozen=True)
 class Quote:
-    lines: list[QuoteLine]
+    lines: tuple[PricedItem, ...]
     subtotal_cents: int
     tax_cents: int
     shipping_cents: int
     total_cents: int
     currency: str
     tax_rate_bp: int
+    item_count: int
+    items_summary: str
 
 
 def quote_order(db: Database, *, quantities: dict[str, int]) -> Quote:
@@ -707,35 +699,27 @@ def quote_order(db: Database, *, quantities: dict[str, int]) -> Quote:
     with db.reading() as session:
         settings = load_settings(session)
         products = {
-            p.sku: p
-            for p in session.scalars(select(Product).where(Product.sku.in_(list(quantities))))
-        }
-    lines, priced = [], []
-    for sku, quantity in quantities.items():
-        product = products.get(sku)
-        if product is None or quantity < 1:
-            continue
-        line = price_line(product.price_cents, quantity, settings.tax_rate_bp)
-        priced.append(line)
-        lines.append(
-            QuoteLine(
-                sku,
-                product.name,
-                quantity,
-                product.price_cents,
-                line.subtotal_cents,
-                line.tax_cents,
+            p.sku: ProductFacts(p.id, p.sku, p.name, p.price_cents)
+            for p in session.execute(
+                select(Product.id, Product.sku, Product.name, Product.price_cents).where(
+                    Product.sku.in_(list(quantities))
+                )
             )
-        )
-    totals = totals_of(priced, settings.pricing)
+        }
+    priced = price_order(
+        ((products[sku], n) for sku, n in quantities.items() if sku in products and n >= 1),
+        settings.pricing,
+    )
     return Quote(
-        lines,
-        totals.subtotal_cents,
-        totals.tax_cents,
-        totals.shipping_cents if lines else 0,
-        totals.total_cents if lines else 0,
+        priced.items,
+        priced.subtotal_cents,
+        priced.tax_cents,
+        priced.shipping_cents,
+        priced.total_cents,
         settings.currency,
         settings.tax_rate_bp,
+        priced.item_count,
+        priced.items_summary,
     )
 
 

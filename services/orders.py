@@ -34,7 +34,7 @@ from domain.inputs import (
     is_web_address,
     parse,
 )
-from domain.money import MAX_QUANTITY, price_line, totals_of
+from domain.money import MAX_QUANTITY
 from domain.order import (
     Action,
     ActionInput,
@@ -45,6 +45,7 @@ from domain.order import (
     check_editable,
     check_payment,
 )
+from domain.pricing import ProductFacts, merged_quantities, price_order
 from domain.settings import BusinessSettings
 
 
@@ -128,13 +129,6 @@ def _parsed(order: OrderIn | dict[str, Any], settings: BusinessSettings) -> Orde
     return parse(OrderIn, order, region=settings.default_country)
 
 
-def _merged_items(items: list[ItemIn]) -> dict[str, int]:
-    quantities: dict[str, int] = {}
-    for item in items:
-        quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
-    return quantities
-
-
 PRODUCTS = cast(Table, Product.__table__)
 PRODUCTS_BY_SKU = select(
     PRODUCTS.c.id, PRODUCTS.c.sku, PRODUCTS.c.name, PRODUCTS.c.price_cents, PRODUCTS.c.active
@@ -151,7 +145,7 @@ def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Any]:
             errors.append(FieldError(f"items[{index}].sku", f"unknown product SKU “{item.sku}”"))
         elif not product.active:
             errors.append(FieldError(f"items[{index}].sku", f"“{product.name}” is not for sale"))
-    for sku, quantity in _merged_items(items).items():
+    for sku, quantity in merged_quantities((item.sku, item.quantity) for item in items).items():
         if quantity > MAX_QUANTITY:
             errors.append(FieldError("items", f"{sku}: at most {MAX_QUANTITY:,} in one order"))
     if errors:
@@ -256,37 +250,21 @@ def _apply_items(
     order: Order, items: list[ItemIn], products: dict[str, Any], settings: BusinessSettings
 ) -> None:
     """Replace the lines and recompute every total from them."""
+    priced = price_order(
+        ((_facts(products[item.sku]), item.quantity) for item in items), settings.pricing
+    )
     order.tax_rate_bp = settings.tax_rate_bp
-    order.items = []
-    priced = []
-    for sku, quantity in _merged_items(items).items():
-        product = products[sku]
-        line = price_line(product.price_cents, quantity, order.tax_rate_bp)
-        priced.append(line)
-        order.items.append(
-            OrderItem(
-                product_id=product.id,
-                sku=product.sku,
-                name=product.name,
-                unit_price_cents=line.unit_price_cents,
-                quantity=quantity,
-                subtotal_cents=line.subtotal_cents,
-                tax_cents=line.tax_cents,
-                total_cents=line.total_cents,
-            )
-        )
-    totals = totals_of(priced, settings.pricing)
-    order.subtotal_cents = totals.subtotal_cents
-    order.tax_cents = totals.tax_cents
-    order.shipping_cents = totals.shipping_cents
-    order.total_cents = totals.total_cents
-    order.item_count = sum(item.quantity for item in order.items)
-    order.items_summary = summary_of(order.items)
+    order.items = [OrderItem(**vars(item)) for item in priced.items]  # fields = columns
+    order.subtotal_cents = priced.subtotal_cents
+    order.tax_cents = priced.tax_cents
+    order.shipping_cents = priced.shipping_cents
+    order.total_cents = priced.total_cents
+    order.item_count = priced.item_count
+    order.items_summary = priced.items_summary
 
 
-def summary_of(items: list[OrderItem]) -> str:
-    text = ", ".join(f"{item.quantity}× {item.name}" for item in items)
-    return text if len(text) <= 500 else text[:499] + "…"
+def _facts(product: Any) -> ProductFacts:
+    return ProductFacts(product.id, product.sku, product.name, product.price_cents)
 
 
 def search_text_of(order: Order) -> str:
