@@ -7,7 +7,11 @@ the services ask `check_action()` before they change anything, so both read one 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from domain.enums import EventKind, Template
 
 
 class OrderStatus(StrEnum):
@@ -179,6 +183,7 @@ class ActionInput:
     reason: str = ""
     carrier: str = ""
     tracking_number: str = ""
+    tracking_url: str = ""
     ship_unpaid: bool = False
 
 
@@ -208,3 +213,101 @@ def check_payment(current: PaymentStatus, target: PaymentStatus) -> PaymentStatu
 def check_editable(status: OrderStatus) -> None:
     if status not in EDITABLE:
         raise NotEditable(status)
+
+
+# ---- what a change does ----------------------------------------------------------------------
+
+# The message each action sends; a back-to-in-progress differs from a first confirmation.
+TEMPLATE_FOR = {
+    Action.CONFIRM: Template.CONFIRMED,
+    Action.MARK_IN_PROGRESS: Template.BACK_IN_PROGRESS,
+    Action.MARK_SHIPPED: Template.SHIPPED,
+    Action.COMPLETE: Template.COMPLETED,
+    Action.CANCEL: Template.CANCELLED,
+}
+PAYMENT_TEMPLATES = {
+    PaymentStatus.FAILED: Template.PAYMENT_FAILED,
+    PaymentStatus.REFUNDED: Template.REFUNDED,
+}
+TIMESTAMP_FOR = {
+    Action.CONFIRM: "confirmed_at",
+    Action.MARK_SHIPPED: "shipped_at",
+    Action.COMPLETE: "completed_at",
+    Action.CANCEL: "cancelled_at",
+}
+
+
+@dataclass(frozen=True)
+class Happened:
+    """One entry for the order's timeline, as the rules decided it."""
+
+    kind: EventKind
+    before: str | None
+    after: str | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an allowed change does: the order's fields it sets, what it records on the
+    timeline (the first entry is the one the customer's message is about) and that message."""
+
+    changes: dict[str, Any]
+    events: tuple[Happened, ...]
+    template: Template | None
+    refunded: bool = False
+    reason: str = ""
+
+
+def take_action(
+    action: Action,
+    status: OrderStatus,
+    payment: PaymentStatus,
+    given: ActionInput,
+    *,
+    at: datetime,
+    refund: bool = False,
+) -> Outcome:
+    """The outcome of `action` on an order, or the error that explains why it is refused.
+
+    Cancelling a paid order with `refund` also refunds it, in the same step.
+    """
+    target = check_action(action, status, payment, given)
+    refunded = refund and action is Action.CANCEL and payment is PaymentStatus.PAID
+    changes: dict[str, Any] = {"status": target}
+    if action in TIMESTAMP_FOR:
+        changes[TIMESTAMP_FOR[action]] = at
+    detail = given.reason.strip()
+    if action is Action.MARK_SHIPPED:
+        changes["carrier"] = given.carrier.strip()
+        changes["tracking_number"] = given.tracking_number.strip()
+        changes["tracking_url"] = given.tracking_url.strip() or None
+        detail = f"{changes['carrier']}, tracking {changes['tracking_number']}"
+        if payment is not PaymentStatus.PAID:
+            detail += f" (shipped with payment {payment.label}, override confirmed)"
+    if action is Action.CANCEL:
+        changes["cancel_reason"] = given.reason.strip()
+    events = [Happened(EventKind.STATUS, status, target, detail)]
+    if refunded:
+        changes["payment_status"] = PaymentStatus.REFUNDED
+        events.append(
+            Happened(
+                EventKind.PAYMENT,
+                PaymentStatus.PAID,
+                PaymentStatus.REFUNDED,
+                "Refunded on cancellation",
+            )
+        )
+    return Outcome(
+        changes, tuple(events), TEMPLATE_FOR[action], refunded, reason=given.reason.strip()
+    )
+
+
+def change_payment(current: PaymentStatus, target: PaymentStatus) -> Outcome:
+    """Recording a payment outcome; a failure or a refund tells the customer."""
+    after = check_payment(current, target)
+    return Outcome(
+        {"payment_status": after},
+        (Happened(EventKind.PAYMENT, current, after),),
+        PAYMENT_TEMPLATES.get(after),
+    )

@@ -39,11 +39,12 @@ from domain.order import (
     Action,
     ActionInput,
     OrderStatus,
+    Outcome,
     PaymentStatus,
     UnknownOrder,
-    check_action,
+    change_payment,
     check_editable,
-    check_payment,
+    take_action,
 )
 from domain.pricing import ProductFacts, merged_quantities, price_order
 from domain.settings import BusinessSettings
@@ -287,22 +288,6 @@ def _created_detail(order: Order) -> str:
 
 # ---- status changes ----
 
-# The message each action sends; a back-to-in-progress differs from a first confirmation.
-TEMPLATE_FOR = {
-    Action.CONFIRM: Template.CONFIRMED,
-    Action.MARK_IN_PROGRESS: Template.BACK_IN_PROGRESS,
-    Action.MARK_SHIPPED: Template.SHIPPED,
-    Action.COMPLETE: Template.COMPLETED,
-    Action.CANCEL: Template.CANCELLED,
-}
-
-TIMESTAMP_FOR = {
-    Action.CONFIRM: "confirmed_at",
-    Action.MARK_SHIPPED: "shipped_at",
-    Action.COMPLETE: "completed_at",
-    Action.CANCEL: "cancelled_at",
-}
-
 
 def confirm_order(
     db: Database, *, order_id: int, expected_version: int | None, actor: str
@@ -330,16 +315,13 @@ def mark_shipped(
     ship_unpaid: bool = False,
 ) -> Change:
     """In Progress → Shipped, with the carrier's tracking details."""
-    given = ActionInput(carrier=carrier, tracking_number=tracking_number, ship_unpaid=ship_unpaid)
-    return _act(
-        db,
-        order_id,
-        expected_version,
-        actor,
-        Action.MARK_SHIPPED,
-        given,
-        tracking_url=(tracking_url or "").strip() or None,
+    given = ActionInput(
+        carrier=carrier,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url or "",
+        ship_unpaid=ship_unpaid,
     )
+    return _act(db, order_id, expected_version, actor, Action.MARK_SHIPPED, given)
 
 
 def complete_order(
@@ -372,73 +354,56 @@ def _act(
     action: Action,
     given: ActionInput,
     *,
-    tracking_url: str | None = None,
     refund: bool = False,
 ) -> Change:
-    _check_given(action, given, tracking_url)
+    _check_given(action, given)
     with UnitOfWork(db) as uow:
         order, contact, settings = _load_for_change(uow.session, order_id, expected_version)
-        before = order.status
-        target = check_action(action, order.status, order.payment_status, given)
-        refunded = refund and order.payment_status is PaymentStatus.PAID
         now = utc_now()
-        changes = _action_changes(action, target, given, tracking_url, now)
-        if refunded:
-            changes["payment_status"] = PaymentStatus.REFUNDED
-        # One version per recorded change, as always (the seed counts them the same way).
-        order = _write_changes(uow, order, changes, now, versions=2 if refunded else 1)
-        detail = _action_detail(action, order, given)
-        event = record_event(uow, order, EventKind.STATUS, before, target, actor, detail, now)
-        if refunded:
-            record_event(
-                uow,
-                order,
-                EventKind.PAYMENT,
-                PaymentStatus.PAID,
-                PaymentStatus.REFUNDED,
-                actor,
-                "Refunded on cancellation",
-                now,
-            )
-        facts = notify.facts_of(order, reason=given.reason.strip(), refunded=refunded)
-        template = TEMPLATE_FOR[action]
-        notified = _notify(uow, order, contact, event, template, settings, facts)
+        outcome = take_action(
+            action, order.status, order.payment_status, given, at=now, refund=refund
+        )
+        notified = _apply(uow, order, contact, settings, outcome, actor, now)
         uow.commit()
-        return _change(order, notified)
+        return notified
 
 
-def _action_changes(
-    action: Action,
-    target: OrderStatus,
-    given: ActionInput,
-    tracking_url: str | None,
+def _apply(
+    uow: UnitOfWork,
+    order: OrderNow,
+    contact: CustomerChannel | None,
+    settings: BusinessSettings,
+    outcome: Outcome,
+    actor: str,
     now: datetime,
-) -> dict[str, Any]:
-    """The order's columns an allowed action sets."""
-    changes: dict[str, Any] = {"status": target}
-    if action in TIMESTAMP_FOR:
-        changes[TIMESTAMP_FOR[action]] = now
-    if action is Action.MARK_SHIPPED:
-        changes["carrier"] = given.carrier.strip()
-        changes["tracking_number"] = given.tracking_number.strip()
-        changes["tracking_url"] = tracking_url
-    if action is Action.CANCEL:
-        changes["cancel_reason"] = given.reason.strip()
-    return changes
+) -> Change:
+    """Write what the rules decided: the order's fields, its timeline, the customer's message."""
+    # One version per recorded change, as always (the seed counts them the same way).
+    order = _write_changes(uow, order, outcome.changes, now, versions=len(outcome.events))
+    recorded = [
+        record_event(uow, order, e.kind, e.before, e.after, actor, e.detail, now)
+        for e in outcome.events
+    ]
+    notified: tuple[str, ...] = ()
+    if outcome.template is not None:
+        facts = notify.facts_of(order, reason=outcome.reason, refunded=outcome.refunded)
+        notified = _notify(uow, order, contact, recorded[0], outcome.template, settings, facts)
+    return _change(order, notified)
 
 
 REASON_LIMIT = 1000
 
 
-def _check_given(action: Action, given: ActionInput, tracking_url: str | None) -> None:
+def _check_given(action: Action, given: ActionInput) -> None:
     """What staff typed fits its column and is storable, the same on both databases."""
     subject = "the shipment" if action is Action.MARK_SHIPPED else "the reason"
+    tracking_url = given.tracking_url.strip()
     check_texts(
         subject,
         reason=(given.reason, REASON_LIMIT),
         carrier=(given.carrier, 100),
         tracking_number=(given.tracking_number, 100),
-        tracking_url=(tracking_url or "", 500),
+        tracking_url=(tracking_url, 500),
     )
     if tracking_url and not is_web_address(tracking_url):
         # The link goes into the customer's e-mail and onto a button: only a web address.
@@ -446,15 +411,6 @@ def _check_given(action: Action, given: ActionInput, tracking_url: str | None) -
             [FieldError("tracking_url", "must be a web address starting with http:// or https://")],
             subject=subject,
         )
-
-
-def _action_detail(action: Action, order: OrderNow, given: ActionInput) -> str:
-    if action is Action.MARK_SHIPPED:
-        text = f"{order.carrier}, tracking {order.tracking_number}"
-        if order.payment_status is not PaymentStatus.PAID:
-            text += f" (shipped with payment {order.payment_status.label}, override confirmed)"
-        return text
-    return given.reason.strip()
 
 
 def set_payment_status(
@@ -468,20 +424,10 @@ def set_payment_status(
     """Record a payment outcome; failures and refunds tell the customer."""
     with UnitOfWork(db) as uow:
         order, contact, settings = _load_for_change(uow.session, order_id, expected_version)
-        before = order.payment_status
-        after = check_payment(before, PaymentStatus(payment))
-        now = utc_now()
-        order = _write_changes(uow, order, {"payment_status": after}, now)
-        event = record_event(uow, order, EventKind.PAYMENT, before, after, actor, "", now)
-        template = {
-            PaymentStatus.FAILED: Template.PAYMENT_FAILED,
-            PaymentStatus.REFUNDED: Template.REFUNDED,
-        }
-        notified: tuple[str, ...] = ()
-        if after in template:
-            notified = _notify(uow, order, contact, event, template[after], settings)
+        outcome = change_payment(order.payment_status, PaymentStatus(payment))
+        change = _apply(uow, order, contact, settings, outcome, actor, utc_now())
         uow.commit()
-        return _change(order, notified)
+        return change
 
 
 # ---- edits and notes ----

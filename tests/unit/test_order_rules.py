@@ -1,14 +1,17 @@
 """Every allowed and every refused transition, generated from the one table of rules."""
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
+from domain.enums import EventKind, Template
 from domain.order import (
     ACTIONS,
     PAYMENT_TRANSITIONS,
     Action,
     ActionInput,
+    Happened,
     InvalidPaymentTransition,
     InvalidTransition,
     NotEditable,
@@ -18,9 +21,11 @@ from domain.order import (
     ReasonRequired,
     TrackingRequired,
     allowed_actions,
+    change_payment,
     check_action,
     check_editable,
     check_payment,
+    take_action,
 )
 
 COMPLETE_INPUT = ActionInput(
@@ -115,3 +120,63 @@ def test_only_pending_and_in_progress_orders_are_editable(status):
     else:
         with pytest.raises(NotEditable):
             check_editable(status)
+
+
+# ---- what a change does ------------------------------------------------------------------
+
+AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def test_cancelling_a_paid_order_with_a_refund_records_both_changes_and_says_so():
+    outcome = take_action(
+        Action.CANCEL,
+        OrderStatus.PENDING,
+        PaymentStatus.PAID,
+        ActionInput(reason=" out of stock "),
+        at=AT,
+        refund=True,
+    )
+    assert [(e.kind, e.before, e.after) for e in outcome.events] == [
+        (EventKind.STATUS, OrderStatus.PENDING, OrderStatus.CANCELLED),
+        (EventKind.PAYMENT, PaymentStatus.PAID, PaymentStatus.REFUNDED),
+    ]
+    assert outcome.changes == {
+        "status": OrderStatus.CANCELLED,
+        "cancelled_at": AT,
+        "cancel_reason": "out of stock",
+        "payment_status": PaymentStatus.REFUNDED,
+    }
+    assert (outcome.template, outcome.refunded, outcome.reason) == (
+        Template.CANCELLED,
+        True,
+        "out of stock",
+    )
+
+
+def test_a_refund_is_only_offered_for_a_paid_order():
+    outcome = take_action(
+        Action.CANCEL,
+        OrderStatus.PENDING,
+        PaymentStatus.PENDING,
+        ActionInput(reason="changed mind"),
+        at=AT,
+        refund=True,
+    )
+    assert len(outcome.events) == 1 and "payment_status" not in outcome.changes
+
+
+def test_shipping_unpaid_records_the_override_with_the_tracking_details():
+    given = ActionInput(carrier=" UPS ", tracking_number="1Z9 ", ship_unpaid=True)
+    outcome = take_action(
+        Action.MARK_SHIPPED, OrderStatus.IN_PROGRESS, PaymentStatus.PENDING, given, at=AT
+    )
+    (event,) = outcome.events
+    assert event.detail == "UPS, tracking 1Z9 (shipped with payment Pending, override confirmed)"
+    assert outcome.changes["tracking_url"] is None and outcome.changes["shipped_at"] == AT
+
+
+def test_a_payment_failure_tells_the_customer_and_a_payment_does_not():
+    failed = change_payment(PaymentStatus.PENDING, PaymentStatus.FAILED)
+    paid = change_payment(PaymentStatus.PENDING, PaymentStatus.PAID)
+    assert failed.template is Template.PAYMENT_FAILED and paid.template is None
+    assert paid.events == (Happened(EventKind.PAYMENT, PaymentStatus.PENDING, PaymentStatus.PAID),)
