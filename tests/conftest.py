@@ -1,8 +1,10 @@
 """Fixtures shared by every test: a migrated database on SQLite and on PostgreSQL.
 
-Each backend is migrated once per run; after each test every table is emptied (and the
-order-number counter reset), so services can commit for real — as they do in production,
-and as the concurrency tests need — while tests still start from a clean slate.
+Each backend is migrated once per run; before and after each test every table is emptied
+(and the order-number counter reset), so services can commit for real —
+as they do in production, and as the concurrency tests need — while tests still start from
+a clean slate. PostgreSQL is TEST_DATABASE_URL, or else a local server found on its own
+(tests/local_postgres.py); the run's first line says which databases it covers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
 from db.summary import rebuild_order_counts
+from tests import local_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -27,11 +30,20 @@ BACKENDS = ["sqlite", "postgresql"]
 settings.register_profile("suite", max_examples=60, deadline=None, database=None)
 settings.register_profile("thorough", max_examples=2_000, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
-PG_URL_VARIABLE = "TEST_DATABASE_URL"
+PG_URL_VARIABLE = local_postgres.PG_URL_VARIABLE
+
+
+def pytest_report_header() -> str:
+    return local_postgres.header()
 
 
 def postgres_url() -> str | None:
-    return os.environ.get(PG_URL_VARIABLE) or None
+    """TEST_DATABASE_URL, or a local PostgreSQL's own test database, or None when neither."""
+    return local_postgres.find().url
+
+
+def postgres_skip_reason() -> str:
+    return local_postgres.find().reason
 
 
 @pytest.fixture
@@ -39,7 +51,7 @@ def pg() -> Iterator[Database]:
     """PostgreSQL alone, with a pool of one connection: each use is the same server process."""
     url = postgres_url()
     if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
+        pytest.skip(postgres_skip_reason())
     db = Database(url, pool_size=1, max_overflow=0)
     yield db
     db.dispose()
@@ -66,7 +78,7 @@ def _open(kind: str, made: dict[str, Database], tmp: Path) -> Database:
     else:
         url = postgres_url()
         if not url:
-            pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (bash .ci/run sets it)")
+            pytest.skip(postgres_skip_reason())
         db = Database(url)
         with db.engine.begin() as connection:
             # Start each run from an empty schema, whatever an earlier run left behind.
