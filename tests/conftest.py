@@ -1,7 +1,7 @@
 """Fixtures shared by every test: a migrated database on SQLite and on PostgreSQL.
 
 Each backend is migrated once per run; before and after each test every table is emptied
-(and the order-number counter reset), so services can commit for real —
+(and the id sequences and order-number counter reset), so services can commit for real —
 as they do in production, and as the concurrency tests need — while tests still start from
 a clean slate. PostgreSQL is TEST_DATABASE_URL, or else a local server found on its own
 (tests/local_postgres.py); the run's first line says which databases it covers.
@@ -89,15 +89,31 @@ def _open(kind: str, made: dict[str, Database], tmp: Path) -> Database:
     return db
 
 
+# Every sequence that has been used goes back to its start: the tables' ids to 1, the order
+# numbers to 10001 (order_number_seq starts there).
+RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
 def empty(db: Database) -> None:
+    """Every table emptied, the sequences restarted, the counters as a fresh migration has them.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a handful of rows, and TRUNCATE
+    makes new files for every table it empties, which cost ~160 ms a call on this suite's
+    machine against ~10 ms for the DELETEs — a call before and after each of the ~500
+    PostgreSQL tests. The tables are locked first, as TRUNCATE locks them, so a transaction
+    a test left running finishes before the emptying rather than after it.
+    """
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as connection:
-        if db.is_sqlite:
-            for name in tables:
-                connection.execute(text(f"DELETE FROM {name}"))
-        else:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            connection.execute(text("ALTER SEQUENCE order_number_seq RESTART WITH 10001"))
+        if not db.is_sqlite:
+            connection.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
+        for name in tables:
+            connection.execute(text(f"DELETE FROM {name}"))
+        if not db.is_sqlite:
+            connection.execute(RESTART_SEQUENCES)
         connection.execute(
             text("INSERT INTO counters (name, value) VALUES ('order_number', 10000)")
         )
