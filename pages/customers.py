@@ -5,6 +5,7 @@ import streamlit as st
 
 from domain.money import format_money
 from domain.order import OrderError
+from queries import contacts as contact_reads
 from queries.orders import business_settings
 from services import contacts
 from ui.auth import current_actor, require_staff
@@ -15,9 +16,9 @@ from ui.resources import database
 
 PAGE_SIZE = 50
 SORTS = {
-    contacts.ContactSort.NAME: "Name",
-    contacts.ContactSort.VALUE: "Lifetime value",
-    contacts.ContactSort.RECENT: "Most recent order",
+    contact_reads.ContactSort.NAME: "Name",
+    contact_reads.ContactSort.VALUE: "Lifetime value",
+    contact_reads.ContactSort.RECENT: "Most recent order",
 }
 CHANNELS = {"email": "E-mail", "sms": "SMS"}
 LABELS = {
@@ -47,7 +48,7 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-def contact_frame(rows: list[contacts.ContactSummary]) -> pd.DataFrame:
+def contact_frame(rows: list[contact_reads.ContactSummary]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [r.id for r in rows],
@@ -63,7 +64,7 @@ def contact_frame(rows: list[contacts.ContactSummary]) -> pd.DataFrame:
     )
 
 
-def reach_by(contact: contacts.ContactSummary) -> str:
+def reach_by(contact: contact_reads.ContactSummary) -> str:
     if contact.sms_opt_out:
         return "E-mail · no SMS"
     return CHANNELS[contact.preferred_channel]
@@ -90,7 +91,7 @@ def contact_table() -> int | None:
         on_change=first_page,
     )
     page_number = st.session_state.get("customers.page", 1)
-    page = contacts.search_contacts(
+    page = contact_reads.search_contacts(
         db, search=search, sort=sort, page=page_number, page_size=PAGE_SIZE
     )
     if not page.rows:
@@ -129,7 +130,7 @@ def contact_table() -> int | None:
     return selected_id(event.selection.rows, frame, "customers.selected_id")
 
 
-def pager(page: contacts.ContactPage) -> None:
+def pager(page: contact_reads.ContactPage) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(f"{page.total:,} customers. Select a row to see their orders, edit or merge.")
     if page.pages > 1:
@@ -145,7 +146,7 @@ def pager(page: contacts.ContactPage) -> None:
 
 
 def details(contact_id: int) -> None:
-    history = contacts.contact_history(db, contact_id=contact_id)
+    history = contact_reads.contact_history(db, contact_id=contact_id)
     if history is None:
         st.session_state["customers.selected_id"] = None
         return
@@ -177,7 +178,7 @@ def details(contact_id: int) -> None:
             merge_form(person)
 
 
-def order_history(history: contacts.ContactHistory) -> None:
+def order_history(history: contact_reads.ContactHistory) -> None:
     if not history.orders:
         st.info("No orders yet.")
         return
@@ -208,11 +209,11 @@ def order_history(history: contacts.ContactHistory) -> None:
             "total": money_column("Total", currency, width="small"),
         },
     )
-    if len(orders) >= contacts.HISTORY_LIMIT:
-        st.caption(f"The latest {contacts.HISTORY_LIMIT} orders.")
+    if len(orders) >= contact_reads.HISTORY_LIMIT:
+        st.caption(f"The latest {contact_reads.HISTORY_LIMIT} orders.")
 
 
-def edit_form(person: contacts.ContactSummary) -> None:
+def edit_form(person: contact_reads.ContactSummary) -> None:
     key = f"customers.edit.{person.id}"
     with st.form(key, border=False):
         left, right = st.columns(2)
@@ -260,7 +261,7 @@ def edit_form(person: contacts.ContactSummary) -> None:
             _done(f"Saved {result.customer_code}{more}.")
 
 
-def merge_form(person: contacts.ContactSummary) -> None:
+def merge_form(person: contact_reads.ContactSummary) -> None:
     st.markdown(
         f"Fold a duplicate record of the same person into **{person.customer_code}**. The "
         "duplicate's orders move here, each with a note on its timeline; the duplicate is "
@@ -272,9 +273,9 @@ def merge_form(person: contacts.ContactSummary) -> None:
         key="customers.merge_search",
     )
     if search.strip():
-        found = contacts.search_contacts(db, search=search, page_size=20).rows
+        found = contact_reads.search_contacts(db, search=search, page_size=20).rows
     else:
-        found = contacts.possible_duplicates(db, contact_id=person.id)
+        found = contact_reads.possible_duplicates(db, contact_id=person.id)
     candidates = {c.id: c for c in found if c.id != person.id}
     if not candidates:
         hint = "No match." if search.strip() else "No likely duplicates (same name or phone)."
@@ -310,7 +311,7 @@ def merge_form(person: contacts.ContactSummary) -> None:
             _done(f"Merged {result.merged} into {result.kept}: {moved} moved.")
 
 
-def describe(contact: contacts.ContactSummary) -> str:
+def describe(contact: contact_reads.ContactSummary) -> str:
     orders = plural(contact.order_count, "order")
     return f"{contact.customer_code} · {contact.name} · {contact.email} · {orders}"
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from domain.money import format_money
 from domain.order import OrderError
+from queries import catalogue as catalogue_reads
 from queries.orders import business_settings
 from services import catalogue
 from ui.auth import current_actor, require_staff
@@ -38,7 +39,7 @@ def _done(message: str, product_id: int | None = None) -> None:
 
 
 def category_choice(label: str, current: str | None, key: str) -> str | None:
-    names = [c.name for c in catalogue.categories(db)]
+    names = [c.name for c in catalogue_reads.categories(db)]
     return st.selectbox(
         label,
         names,
@@ -73,7 +74,7 @@ def add_product_form() -> None:
                 _done(f"Added {literal(name.strip())} ({literal(sku.strip())}).", new_id)
 
 
-def product_frame(rows: list[catalogue.CatalogueRow]) -> pd.DataFrame:
+def product_frame(rows: list[catalogue_reads.CatalogueRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [r.id for r in rows],
@@ -87,8 +88,8 @@ def product_frame(rows: list[catalogue.CatalogueRow]) -> pd.DataFrame:
     )
 
 
-def product_table() -> catalogue.CatalogueRow | None:
-    names = [c.name for c in catalogue.categories(db)]
+def product_table() -> catalogue_reads.CatalogueRow | None:
+    names = [c.name for c in catalogue_reads.categories(db)]
     search_col, category_col, inactive_col = st.columns([3, 2, 1.4], vertical_alignment="bottom")
     search = search_col.text_input(
         "Search", placeholder="SKU or name", key="products.search", icon=":material/search:"
@@ -97,7 +98,9 @@ def product_table() -> catalogue.CatalogueRow | None:
         "Category", names, index=None, placeholder="All categories", key="products.category"
     )
     inactive = inactive_col.toggle("Show inactive", value=True, key="products.show_inactive")
-    rows = catalogue.catalogue(db, search=search, category=category, include_inactive=inactive)
+    rows = catalogue_reads.catalogue(
+        db, search=search, category=category, include_inactive=inactive
+    )
     if not rows:
         if search or category or not inactive:
             st.info("No products match these filters.", icon=":material/filter_alt_off:")
@@ -129,10 +132,10 @@ def product_table() -> catalogue.CatalogueRow | None:
     )
     st.caption(f"{len(rows):,} products. Select a row to edit it.")
     chosen = selected_id(event.selection.rows, frame, "products.selected_id")
-    return catalogue.product(db, product_id=chosen) if chosen else None
+    return catalogue_reads.product(db, product_id=chosen) if chosen else None
 
 
-def edit_panel(product: catalogue.CatalogueRow) -> None:
+def edit_panel(product: catalogue_reads.CatalogueRow) -> None:
     state = "on sale" if product.active else "inactive — not for sale"
     orders = f"on {plural(product.order_count, 'order')}"
     with st.container(border=True):
@@ -146,7 +149,7 @@ def edit_panel(product: catalogue.CatalogueRow) -> None:
             availability_buttons(product)
 
 
-def edit_form(product: catalogue.CatalogueRow) -> None:
+def edit_form(product: catalogue_reads.CatalogueRow) -> None:
     with st.form(f"products.edit_form.{product.id}", border=False):
         left, right = st.columns(2)
         sku = left.text_input("SKU", value=product.sku, key=f"products.edit_sku.{product.id}")
@@ -178,7 +181,7 @@ def edit_form(product: catalogue.CatalogueRow) -> None:
             _done(f"Saved {literal(name.strip())}.")
 
 
-def availability_buttons(product: catalogue.CatalogueRow) -> None:
+def availability_buttons(product: catalogue_reads.CatalogueRow) -> None:
     st.markdown("**Availability**")
     if product.active:
         st.caption("Deactivating takes it off sale; orders that have it keep it.")
@@ -209,7 +212,7 @@ def availability_buttons(product: catalogue.CatalogueRow) -> None:
 
 
 def categories_tab() -> None:
-    rows = catalogue.categories(db)
+    rows = catalogue_reads.categories(db)
     left, right = st.columns([3, 2])
     with left:
         if rows:
@@ -240,7 +243,7 @@ def categories_tab() -> None:
             rename_category_form(rows)
 
 
-def rename_category_form(rows: list[catalogue.CategoryRow]) -> None:
+def rename_category_form(rows: list[catalogue_reads.CategoryRow]) -> None:
     by_name = {c.name: c.id for c in rows}
     with st.form("products.rename_form"):
         old = st.selectbox("Rename a category", list(by_name), key="products.rename_from")
@@ -264,7 +267,7 @@ def transfer_tab() -> None:
     )
     st.download_button(
         "Download catalogue CSV",
-        data=catalogue.export_csv(db),
+        data=catalogue_reads.export_csv(db),
         file_name="catalogue.csv",
         mime="text/csv",
         key="products.export",
