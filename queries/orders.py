@@ -9,12 +9,11 @@ from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Text, column, func, or_, select, table, tuple_
+from sqlalchemy import Integer, Text, column, func, select, table, tuple_
 from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.models import (
-    Category,
     Contact,
     Notification,
     Order,
@@ -29,6 +28,7 @@ from domain.enums import Source
 from domain.order import CURRENT, Action, OrderStatus, PaymentStatus, allowed_actions
 from domain.pricing import PricedItem, ProductFacts, price_order
 from domain.settings import BusinessSettings, within_days
+from queries.search import found_in_any, search_terms, searchable
 
 
 class Tab(StrEnum):
@@ -330,10 +330,7 @@ def order_conditions(tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> list[Any
     if filters.sources:
         conditions.append(Order.source.in_(filters.sources))
     conditions += within_days(Order.created_at, filters.date_from, filters.date_to, zone)
-    conditions.extend(
-        Order.search_text.like(f"%{_escape_like(term)}%", escape="\\")
-        for term in search_terms(filters.text)
-    )
+    conditions.extend(found_in_any(term, Order.search_text) for term in search_terms(filters.text))
     return conditions
 
 
@@ -356,25 +353,6 @@ def _indexed_search(terms: list[str]) -> Any:
 
 # SQLite's FTS5 trigram table over orders.search_text (made in a migration; see there).
 orders_fts = table("orders_fts", column("rowid", Integer), column("search_text", Text))
-
-
-def searchable(text: str) -> str:
-    """Text that can go into a query on either database: no NUL, no lone surrogate.
-
-    Nothing stored holds either (domain.inputs refuses them), so dropping them changes no
-    result; left in, PostgreSQL would fail the query where SQLite runs it.
-    """
-    return text.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
-
-
-def search_terms(text: str) -> list[str]:
-    """The words of a search box, lower-cased; each one is a literal, never a pattern."""
-    return searchable(text).lower().split()
-
-
-def _escape_like(term: str) -> str:
-    # The user's text is a literal: % and _ must not act as wildcards.
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # ---- one order ----
@@ -593,84 +571,7 @@ def _notifications(session: Session, order_id: int) -> list[NotificationView]:
     ]
 
 
-# ---- contacts and products ----
-
-
-@dataclass(frozen=True)
-class ContactView:
-    id: int
-    customer_code: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str | None
-    preferred_channel: str
-    sms_opt_out: bool
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-
-def list_contacts(db: Database, *, search: str = "", limit: int = 200) -> list[ContactView]:
-    query = select(Contact).where(Contact.merged_into_id.is_(None))
-    for term in search_terms(search):
-        pattern = f"%{_escape_like(term)}%"
-        query = query.where(
-            or_(
-                func.lower(Contact.first_name).like(pattern, escape="\\"),
-                func.lower(Contact.last_name).like(pattern, escape="\\"),
-                Contact.email_key.like(pattern, escape="\\"),
-                func.coalesce(Contact.phone, "").like(pattern, escape="\\"),
-            )
-        )
-    query = query.order_by(Contact.last_name, Contact.first_name, Contact.id).limit(limit)
-    with db.reading() as session:
-        return [_contact(c) for c in session.scalars(query)]
-
-
-def _contact(c: Contact) -> ContactView:
-    return ContactView(
-        c.id,
-        customer_code(c.id),
-        c.first_name,
-        c.last_name,
-        c.email,
-        c.phone,
-        c.preferred_channel.value,
-        c.sms_opt_out,
-    )
-
-
-@dataclass(frozen=True)
-class ProductView:
-    id: int
-    sku: str
-    name: str
-    category: str
-    price_cents: int
-    active: bool
-
-
-def list_products(
-    db: Database, *, active_only: bool = False, category: str | None = None
-) -> list[ProductView]:
-    query = select(Product, Category.name).outerjoin(Category, Product.category_id == Category.id)
-    if active_only:
-        query = query.where(Product.active.is_(True))
-    if category:
-        query = query.where(Category.name == category)
-    query = query.order_by(Category.name, Product.name)
-    with db.reading() as session:
-        return [
-            ProductView(p.id, p.sku, p.name, cat or "", p.price_cents, p.active)
-            for p, cat in session.execute(query)
-        ]
-
-
-def list_categories(db: Database) -> list[str]:
-    with db.reading() as session:
-        return list(session.scalars(select(Category.name).order_by(Category.name)))
+# ---- settings ----
 
 
 def business_settings(db: Database) -> BusinessSettings:

@@ -1,4 +1,4 @@
-"""The catalogue: categories and products, a CSV export, and a CSV import checked row by row.
+"""Changing the catalogue: categories and products, and a CSV import checked row by row.
 
 Products that were ever ordered are never deleted — order lines point at them — only
 deactivated, which takes them off sale for the dashboard and the assistant alike.
@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.models import Category, OrderItem, Product
 from db.settings import load_settings
 from db.unit_of_work import UnitOfWork, unless_taken
-from domain.cells import csv_text, unsafe_cell
+from domain.cells import unsafe_cell
 from domain.inputs import FieldError, InvalidInput, Money, Strict, Text100, Text200, parse
 from domain.money import format_money
 from domain.order import OrderError
-from queries.orders import ProductView, _escape_like, search_terms
+from queries.catalogue import CSV_COLUMNS
 
 log = logging.getLogger("product_orders.audit")
 
@@ -67,78 +67,6 @@ class ProductInUse(OrderError):
             f"“{name}” is on {orders:,} {plural}, so it cannot be deleted. "
             "Deactivate it instead: it stays on those orders but can no longer be sold."
         )
-
-
-# ---- reads ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CatalogueRow(ProductView):
-    order_count: int  # how many orders include it: such a product is never deleted
-
-
-@dataclass(frozen=True)
-class CategoryRow:
-    id: int
-    name: str
-    product_count: int
-
-
-def catalogue(
-    db: Database, *, search: str = "", category: str | None = None, include_inactive: bool = True
-) -> list[CatalogueRow]:
-    """The products with how many orders each is on, filtered in SQL."""
-    query = _catalogue_query()
-    if not include_inactive:
-        query = query.where(Product.active.is_(True))
-    if category:
-        query = query.where(Category.name == category)
-    for term in search_terms(search):
-        pattern = f"%{_escape_like(term)}%"
-        query = query.where(
-            or_(
-                func.lower(Product.sku).like(pattern, escape="\\"),
-                func.lower(Product.name).like(pattern, escape="\\"),
-            )
-        )
-    with db.reading() as session:
-        rows = session.execute(query.order_by(Category.name, Product.name, Product.id))
-        return [_catalogue_row(row) for row in rows]
-
-
-def product(db: Database, *, product_id: int) -> CatalogueRow | None:
-    with db.reading() as session:
-        row = session.execute(_catalogue_query().where(Product.id == product_id)).first()
-        return _catalogue_row(row) if row else None
-
-
-def _catalogue_query() -> Any:
-    on_orders = (
-        select(OrderItem.product_id, func.count(distinct(OrderItem.order_id)).label("orders"))
-        .group_by(OrderItem.product_id)
-        .subquery()
-    )
-    return (
-        select(Product, Category.name, func.coalesce(on_orders.c.orders, 0))
-        .outerjoin(Category, Product.category_id == Category.id)
-        .outerjoin(on_orders, on_orders.c.product_id == Product.id)
-    )
-
-
-def _catalogue_row(row: Any) -> CatalogueRow:
-    p, category, orders = row
-    return CatalogueRow(p.id, p.sku, p.name, category or "", p.price_cents, p.active, int(orders))
-
-
-def categories(db: Database) -> list[CategoryRow]:
-    query = (
-        select(Category.id, Category.name, func.count(Product.id))
-        .outerjoin(Product, Product.category_id == Category.id)
-        .group_by(Category.id, Category.name)
-        .order_by(Category.name)
-    )
-    with db.reading() as session:
-        return [CategoryRow(*row) for row in session.execute(query)]
 
 
 # ---- products ------------------------------------------------------------------------------
@@ -280,21 +208,11 @@ def _check_category_free(session: Session, name: str, category_id: int | None) -
         )
 
 
-# ---- CSV export and import -------------------------------------------------------------------
+# ---- CSV import -------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("sku", "name", "category", "price", "active")
 REQUIRED_COLUMNS = ("sku", "name", "price")
 MAX_IMPORT_BYTES = 2_000_000
 MAX_IMPORT_ROWS = 5_000
-
-
-def export_csv(db: Database) -> str:
-    """The whole catalogue in the same columns the import reads."""
-    rows = (
-        (p.sku, p.name, p.category, f"{p.price_cents / 100:.2f}", "yes" if p.active else "no")
-        for p in catalogue(db)
-    )
-    return csv_text(CSV_COLUMNS, rows)
 
 
 class ImportFileError(OrderError):

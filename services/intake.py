@@ -42,7 +42,8 @@ from domain.inputs import (
     parse,
 )
 from domain.order import OrderError
-from queries.orders import business_settings, list_products
+from queries.catalogue import list_products
+from queries.orders import business_settings
 from services import orders
 
 log = logging.getLogger("product_orders.intake")

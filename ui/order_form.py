@@ -16,14 +16,9 @@ from db.unit_of_work import StaleOrder
 from domain.inputs import CustomerIn, InvalidInput, ShippingIn, parse
 from domain.money import MAX_QUANTITY
 from domain.order import OrderError
-from queries.orders import (
-    OrderDetails,
-    list_categories,
-    list_contacts,
-    list_products,
-    order_details,
-    quote_order,
-)
+from queries.catalogue import list_categories, list_products
+from queries.contacts import list_contacts
+from queries.orders import OrderDetails, order_details, quote_order
 from services import orders
 from ui.flash import flash
 from ui.format import literal, money

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from db.models import Category, OrderItem, Product
 from domain.inputs import InvalidInput
+from queries import catalogue as catalogue_reads
 from services import catalogue, orders
 from services.catalogue import CatalogueChanged, ImportFileError, ProductInUse
 from tests.builders import add_catalogue, order_data
@@ -38,19 +39,19 @@ def product_count(db):
 def test_a_new_product_is_stored_in_cents_under_its_category(db):
     add_catalogue(db)
     new_id = catalogue.add_product(db, product=product_values(price="$1,234.50"), actor=ACTOR)
-    row = catalogue.product(db, product_id=new_id)
+    row = catalogue_reads.product(db, product_id=new_id)
     assert (row.sku, row.category, row.price_cents, row.active) == ("TEA-900", "Tea", 123450, True)
 
 
 def test_a_product_in_a_new_category_creates_the_category(db):
     catalogue.add_product(db, product=product_values(category="Herbal"), actor=ACTOR)
-    assert [c.name for c in catalogue.categories(db)] == ["Herbal"]
+    assert [c.name for c in catalogue_reads.categories(db)] == ["Herbal"]
 
 
 def test_a_category_is_matched_whatever_its_case(db):
     add_catalogue(db)
     catalogue.add_product(db, product=product_values(category="tea"), actor=ACTOR)
-    assert [(c.name, c.product_count) for c in catalogue.categories(db)] == [("Tea", 5)]
+    assert [(c.name, c.product_count) for c in catalogue_reads.categories(db)] == [("Tea", 5)]
 
 
 def test_a_sku_belongs_to_one_product_only(db):
@@ -139,11 +140,11 @@ def test_the_catalogue_counts_orders_per_product_and_filters_in_sql(db):
     add_catalogue(db)
     orders.create_order(db, order=order_data(), actor=ACTOR)
     orders.create_order(db, order=order_data(), actor=ACTOR)
-    rows = {r.sku: r for r in catalogue.catalogue(db)}
+    rows = {r.sku: r for r in catalogue_reads.catalogue(db)}
     assert (rows["TEA-001"].order_count, rows["MUG-001"].order_count) == (2, 0)
-    assert [r.sku for r in catalogue.catalogue(db, search="mug")] == ["MUG-001"]
-    assert "OLD-001" not in {r.sku for r in catalogue.catalogue(db, include_inactive=False)}
-    assert catalogue.catalogue(db, search="100%") == []
+    assert [r.sku for r in catalogue_reads.catalogue(db, search="mug")] == ["MUG-001"]
+    assert "OLD-001" not in {r.sku for r in catalogue_reads.catalogue(db, include_inactive=False)}
+    assert catalogue_reads.catalogue(db, search="100%") == []
 
 
 def test_category_names_are_unique_whatever_their_case_and_can_be_renamed(db):
@@ -171,7 +172,7 @@ GOOD_AND_BAD = (
 
 def test_an_import_preview_reports_each_row_and_writes_nothing(db):
     add_catalogue(db)
-    before = catalogue.catalogue(db)
+    before = catalogue_reads.catalogue(db)
     preview = catalogue.preview_import(db, data=GOOD_AND_BAD.encode())
     assert [(r.line, r.sku, r.action) for r in preview.rows] == [
         (2, "TEA-001", "update"),
@@ -188,7 +189,7 @@ def test_an_import_preview_reports_each_row_and_writes_nothing(db):
     assert "not an amount of money" in preview.errors[1].message
     assert preview.errors[2].message == "SKU TEA-900 is already on line 3"
     assert preview.new_categories == ["Herbal"]
-    assert catalogue.catalogue(db) == before
+    assert catalogue_reads.catalogue(db) == before
 
 
 def test_applying_an_import_writes_the_valid_rows_and_leaves_out_the_others(db):
@@ -198,7 +199,7 @@ def test_applying_an_import_writes_the_valid_rows_and_leaves_out_the_others(db):
     assert stored(db, "TEA-001").price_cents == 1300
     assert stored(db, "TEA-900").name == "Rooibos 100 g"
     assert stored(db, "TEA-901") is None and stored(db, "TEA-902") is None
-    assert "Herbal" in {c.name for c in catalogue.categories(db)}
+    assert "Herbal" in {c.name for c in catalogue_reads.categories(db)}
 
 
 def test_an_import_is_checked_again_against_the_catalogue_when_it_is_applied(db):
@@ -245,7 +246,7 @@ def test_the_export_is_safe_in_a_spreadsheet_and_imports_back_unchanged(db):
     catalogue.add_product(
         db, product=product_values(name='=HYPERLINK("http://evil.example","x")'), actor=ACTOR
     )
-    exported = catalogue.export_csv(db)
+    exported = catalogue_reads.export_csv(db)
     rows = list(csv.DictReader(io.StringIO(exported)))
     evil = next(r for r in rows if r["sku"] == "TEA-900")
     assert evil["name"].startswith("'=HYPERLINK")

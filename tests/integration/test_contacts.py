@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from db.models import Contact, Notification, Order, OrderEvent, customer_code
 from domain.inputs import InvalidInput
 from domain.order import PaymentStatus
+from queries import contacts as contact_reads
+from queries.contacts import ContactSort
 from services import contacts, orders
-from services.contacts import CannotMerge, ContactMerged, ContactSort, EmailTaken
+from services.contacts import CannotMerge, ContactMerged, EmailTaken
 from tests.builders import add_catalogue, order_data
 
 ACTOR = "owner@example.com"
@@ -52,7 +54,7 @@ def test_customers_are_found_by_name_email_phone_digits_or_customer_id(shop):
     grace = contact_id(shop, "grace@example.com")
 
     def found(text):
-        return [c.email for c in contacts.search_contacts(shop, search=text).rows]
+        return [c.email for c in contact_reads.search_contacts(shop, search=text).rows]
 
     assert found("hopper") == ["grace@example.com"]
     assert found("ADA@") == ["ada@example.com"]
@@ -72,9 +74,9 @@ def test_lifetime_value_leaves_out_cancelled_and_refunded_orders(shop):
         orders.set_payment_status(
             shop, order_id=refunded.order_id, expected_version=None, actor=ACTOR, payment=payment
         )
-    row = contacts.search_contacts(shop).rows[0]
+    row = contact_reads.search_contacts(shop).rows[0]
     assert (row.order_count, row.lifetime_value_cents) == (3, 3098)
-    history = contacts.contact_history(shop, contact_id=row.id)
+    history = contact_reads.contact_history(shop, contact_id=row.id)
     assert [o.number for o in history.orders] == [refunded.number, cancelled.number, kept.number]
 
 
@@ -87,12 +89,12 @@ def test_customers_page_in_sql_and_sort_by_value_or_recency(shop):
         last="Spender",
         items=[{"sku": "MUG-001", "quantity": 5}],
     )
-    first = contacts.search_contacts(shop, page_size=1, page=1)
+    first = contact_reads.search_contacts(shop, page_size=1, page=1)
     assert (first.total, first.pages, [r.last_name for r in first.rows]) == (2, 2, ["Lovelace"])
-    assert contacts.search_contacts(shop, page=99, page_size=1).page == 2
-    by_value = contacts.search_contacts(shop, sort=ContactSort.VALUE).rows
+    assert contact_reads.search_contacts(shop, page=99, page_size=1).page == 2
+    by_value = contact_reads.search_contacts(shop, sort=ContactSort.VALUE).rows
     assert [r.last_name for r in by_value] == ["Spender", "Lovelace"]
-    by_recent = contacts.search_contacts(shop, sort=ContactSort.RECENT).rows
+    by_recent = contact_reads.search_contacts(shop, sort=ContactSort.RECENT).rows
     assert by_recent[0].last_name == "Spender" and by_recent[0].last_order_at is not None
 
 
@@ -102,7 +104,7 @@ def test_possible_duplicates_share_a_name_or_a_phone(shop):
     place(shop, email="countess@example.com", first="Augusta", last="King")  # same phone
     place(shop, email="grace@example.com", first="Grace", last="Hopper", phone="+14155550100")
     ada = contact_id(shop, "ada@example.com")
-    found = {c.email for c in contacts.possible_duplicates(shop, contact_id=ada)}
+    found = {c.email for c in contact_reads.possible_duplicates(shop, contact_id=ada)}
     assert found == {"ada.l@work.example", "countess@example.com"}
 
 
@@ -119,7 +121,7 @@ def test_an_edit_is_validated_and_the_phone_stored_in_e164(shop):
     assert caught.value.for_field("email") and caught.value.for_field("phone")
     assert str(caught.value).startswith("Please correct the customer")
     contacts.edit_contact(shop, contact_id=ada, changes=values(phone="(415) 555-0199"), actor=ACTOR)
-    assert contacts.contact_history(shop, contact_id=ada).contact.phone == "+14155550199"
+    assert contact_reads.contact_history(shop, contact_id=ada).contact.phone == "+14155550199"
 
 
 def test_a_customer_who_prefers_sms_needs_a_phone(shop):
@@ -198,7 +200,7 @@ def test_merging_moves_every_order_records_who_did_it_and_keeps_the_duplicate(sh
         3,
     )
     assert counts(shop) == before  # nothing deleted
-    history = contacts.contact_history(shop, contact_id=keep)
+    history = contact_reads.contact_history(shop, contact_id=keep)
     assert {o.id for o in history.orders} == {c.order_id for c in kept_orders + moved}
     assert history.merged_from == [f"{customer_code(duplicate)} (a.lovelace@old.example)"]
     with shop.reading() as session:
@@ -211,7 +213,7 @@ def test_merging_moves_every_order_records_who_did_it_and_keeps_the_duplicate(sh
         (ACTOR, customer_code(duplicate), customer_code(keep))
     }
     assert merged.merged_into_id == keep
-    assert [c.id for c in contacts.search_contacts(shop).rows] == [keep]
+    assert [c.id for c in contact_reads.search_contacts(shop).rows] == [keep]
 
 
 def test_a_new_order_with_the_merged_email_lands_on_the_kept_customer(shop):
@@ -234,7 +236,7 @@ def test_a_merge_keeps_an_sms_stop_and_fills_a_missing_phone(shop):
         session.get(Contact, duplicate).sms_opt_out = True
         session.commit()
     contacts.merge_contacts(shop, keep_id=keep, merge_id=duplicate, actor=ACTOR)
-    kept = contacts.contact_history(shop, contact_id=keep).contact
+    kept = contact_reads.contact_history(shop, contact_id=keep).contact
     assert (kept.phone, kept.sms_opt_out) == ("+14155550123", True)
 
 
@@ -251,7 +253,7 @@ def test_earlier_merges_and_messages_follow_the_duplicate_to_the_kept_customer(s
         assert session.get(Contact, third).merged_into_id == first
         owners = set(session.scalars(select(Notification.contact_id)))
     assert owners == {first}
-    assert len(contacts.contact_history(shop, contact_id=first).orders) == 3
+    assert len(contact_reads.contact_history(shop, contact_id=first).orders) == 3
 
 
 def test_a_merge_needs_two_different_customers_that_are_not_merged_already(shop):

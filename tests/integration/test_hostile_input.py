@@ -23,9 +23,11 @@ from sqlalchemy import func, select
 
 from db.models import Contact, Order
 from domain.inputs import InvalidInput
+from queries import catalogue as catalogue_reads
+from queries.contacts import search_contacts
 from queries.order_export import export_csv, export_excel
 from queries.orders import OrderFilter, Tab, list_orders, order_details
-from services import catalogue, contacts, orders
+from services import orders
 from tests.builders import add_catalogue, order_data
 from tests.conftest import BACKENDS
 from tests.integration.intake_support import Api, running_api
@@ -356,10 +358,10 @@ def test_search_strings_with_metacharacters_match_only_literally(people, search,
 
 
 def test_the_other_searches_take_metacharacters_literally_too(people):
-    assert [p.name for p in contacts.search_contacts(people, search="%").rows] == ["100% Cotton"]
-    assert contacts.search_contacts(people, search="' OR 1=1 --\x00").rows == []
-    assert catalogue.catalogue(people, search="%") == []
-    assert [r.sku for r in catalogue.catalogue(people, search="_0")] == []
+    assert [p.name for p in search_contacts(people, search="%").rows] == ["100% Cotton"]
+    assert search_contacts(people, search="' OR 1=1 --\x00").rows == []
+    assert catalogue_reads.catalogue(people, search="%") == []
+    assert [r.sku for r in catalogue_reads.catalogue(people, search="_0")] == []
 
 
 def test_the_orders_page_searches_for_metacharacters_without_error(people, page):
