@@ -236,3 +236,27 @@ def test_a_change_is_recorded_as_the_signed_in_email_and_sign_out_leaves_nothing
     open_dashboard(tab, oidc, f"/?order={ORDER}")
     tab.get_by_role("button", name="Sign in").wait_for()
     assert_no_order_data(tab)
+
+
+def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, artifacts):
+    """st.logout ends only its own session; the dashboard ends the account's other ones."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            page.set_default_timeout(20_000)
+        open_dashboard(first, oidc)
+        sign_in(first, oidc, "owner")
+        open_dashboard(second, oidc, f"/?order={ORDER}")
+        second.locator(".st-key-orders-details").get_by_text("Ada Lovelace").first.wait_for()
+        sign_out(first, oidc)
+
+        second.bring_to_front()
+        second.get_by_role("link", name="Customers").click()  # any rerun of the old tab
+        wait_for_app(second)
+        second.get_by_text("You signed out in another tab").wait_for()
+        second.get_by_role("button", name="Sign in").wait_for()
+        assert_no_order_data(second)
+        second.screenshot(path=artifacts / "oidc-other-tab-signed-out.png", full_page=True)
+    finally:
+        context.close()
