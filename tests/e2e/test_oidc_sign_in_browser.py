@@ -154,7 +154,7 @@ def sign_in(page, oidc: Setup, account: str) -> None:
     page.wait_for_url(re.compile(re.escape(oidc.provider.url) + r"/oauth2/authorize"))
     page.locator("input[name='sub']").fill(account)
     page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(re.compile("^" + re.escape(oidc.dashboard.url) + r"/(\?.*)?$"))
+    page.wait_for_url(re.compile("^" + re.escape(oidc.dashboard.url) + "/"))
     wait_for_app(page)
 
 
@@ -260,3 +260,16 @@ def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, arti
         second.screenshot(path=artifacts / "oidc-other-tab-signed-out.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Streamlit's /oauth2callback always redirects to the app's root, so the page "
+    "asked for is lost; keeping it needs a middleware in app.py (remember the path on "
+    "/auth/login, redirect the callback there), outside ui/auth.py",
+)
+def test_a_page_opened_from_its_url_opens_after_sign_in(tab, oidc):
+    open_dashboard(tab, oidc, "/products")
+    tab.get_by_role("button", name="Sign in").wait_for()
+    sign_in(tab, oidc, "owner")
+    assert tab.url == oidc.dashboard.url + "/products"
