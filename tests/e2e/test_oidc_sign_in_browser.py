@@ -262,12 +262,6 @@ def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, arti
         context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit's /oauth2callback always redirects to the app's root, so the page "
-    "asked for is lost; keeping it needs a middleware in app.py (remember the path on "
-    "/auth/login, redirect the callback there), outside ui/auth.py",
-)
 def test_a_page_opened_from_its_url_opens_after_sign_in(tab, oidc):
     open_dashboard(tab, oidc, "/products")
     tab.get_by_role("button", name="Sign in").wait_for()
