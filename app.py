@@ -13,6 +13,7 @@ from starlette.routing import Route
 import bootstrap
 from api import exports, health, intake, problems, webhooks
 from api.framing import NoFraming
+from api.sign_in_return import SignInReturn
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
 from ui import resources
@@ -60,7 +61,7 @@ app = st.App(
         *exports.ROUTES,
         *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
     ],
-    middleware=[Middleware(NoFraming)],
+    middleware=[Middleware(NoFraming), Middleware(SignInReturn)],
     lifespan=lifespan,
     on_script_error=resources.on_script_error,
 )

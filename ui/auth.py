@@ -17,6 +17,10 @@ the same as `.streamlit/secrets.toml`.
 
 Password guesses are limited per client address across every session of the process
 (`THROTTLE`): a browser opening many sessions gets no more guesses than one.
+
+`st.logout` ends only the session it runs in: another tab of the same browser keeps its
+`st.user` until it reconnects. So an OpenID sign-out is remembered per account for the
+process (`SIGN_OUTS`), and a session of that account that began before it is signed out too.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ LOCAL_ACTOR = "staff (local mode)"
 ACTOR = "auth.actor"
 MODE = "auth.mode"
 PASSWORD_MARK = "auth.password_mark"
+OIDC_SINCE = "auth.oidc_since"  # when this session first ran signed in through OpenID
 PASSWORD_ERROR = "auth.password_error"
 PASSWORD_VARIABLE = "DASHBOARD_PASSWORD"
 WRONG_PASSWORD_DELAY = 1.0  # seconds: slows guessing without bothering a person
@@ -82,7 +87,7 @@ def signed_in() -> bool:
     mode = sign_in_mode()
     if mode is Mode.OIDC:
         email = str(st.user.get("email") or "").strip().lower()
-        return bool(st.user.get("is_logged_in")) and _staff_member(email)
+        return _oidc_session_open() and _staff_member(email)
     if mode is Mode.PASSWORD:
         return st.session_state.get(PASSWORD_MARK) == _mark(_dashboard_password())
     return True
@@ -119,6 +124,7 @@ def account_bar() -> None:
 
 def _sign_out() -> None:
     if st.session_state.get(MODE) == Mode.OIDC:
+        SIGN_OUTS.record(_oidc_account())
         st.logout()
         return
     for key in list(st.session_state.keys()):
@@ -129,7 +135,7 @@ def _sign_out() -> None:
 
 
 def _oidc_staff() -> str:
-    if not st.user.get("is_logged_in"):
+    if not _oidc_session_open():
         _login_screen()
         st.stop()
     email = str(st.user.get("email") or "").strip()
@@ -138,6 +144,48 @@ def _oidc_staff() -> str:
         _not_authorised(email)
         st.stop()
     return email
+
+
+def _oidc_account() -> str:
+    return str(st.user.get("email") or st.user.get("sub") or "").strip().lower()
+
+
+def _oidc_session_open() -> bool:
+    """Signed in through OpenID, and not signed out since (in this tab or another one)."""
+    if not st.user.get("is_logged_in"):
+        return False
+    since = st.session_state.setdefault(OIDC_SINCE, time.time())
+    return not SIGN_OUTS.ended(_oidc_account(), since)
+
+
+class SignOuts:
+    """When each account last signed out, across all sessions of this process.
+
+    A session whose sign-in began before its account's last sign-out is over. The record
+    lives in memory: a restart forgets it, which is harmless, since a restart ends every
+    session anyway and the signed-out browser no longer has its cookie.
+    """
+
+    def __init__(self) -> None:
+        self._at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def record(self, account: str) -> None:
+        if account:
+            with self._lock:
+                self._at[account] = time.time()
+
+    def ended(self, account: str, session_since: float) -> bool:
+        with self._lock:
+            signed_out = self._at.get(account)
+        return signed_out is not None and session_since <= signed_out
+
+    def reset(self) -> None:
+        with self._lock:
+            self._at.clear()
+
+
+SIGN_OUTS = SignOuts()
 
 
 def _staff_member(email: str) -> bool:
@@ -164,6 +212,8 @@ def _login_screen() -> None:
     with _centred():
         st.title("Product Orders", anchor=False)
         st.write("Sign in with your work account to see and manage orders.")
+        if st.user.get("is_logged_in"):  # still signed in here, but signed out elsewhere
+            st.info("You signed out in another tab, so this one is signed out too.")
         for provider in _providers():
             label = "Sign in" if provider is None else f"Sign in with {provider.title()}"
             if st.button(

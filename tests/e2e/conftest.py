@@ -54,8 +54,16 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(database_url: str, log_path: Path, env: dict[str, str] | None = None) -> Server:
-    port = free_port()
+def start_server(
+    database_url: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    options: list[str] | None = None,
+) -> Server:
+    """`options` are extra `--section.name=value` flags, e.g. `--secrets.files=…`."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -73,6 +81,7 @@ def start_server(database_url: str, log_path: Path, env: dict[str, str] | None =
         f"--server.port={port}",
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
+        *(options or []),
     ]
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
