@@ -173,6 +173,7 @@ def drop(section: str, name: str | None = None) -> Spoil:
     return apply
 
 
+VALID_SHIPPING = order_data()["shipping"]
 MANY_LINES = [{"sku": "TEA-001", "quantity": 1} for _ in range(101)]
 INVALID = [
     ("unknown SKU", change(items=[{"sku": "NOPE-1", "quantity": 1}]), "items[0].sku"),
@@ -180,6 +181,14 @@ INVALID = [
     ("quantity below 1", change(items=[{"sku": "TEA-001", "quantity": 0}]), "items[0].quantity"),
     ("quantity over 10,000", change(items=[{"sku": "TEA-001", "quantity": 10_001}]),
      "items[0].quantity"),
+    ("quantity true", change(items=[{"sku": "TEA-001", "quantity": True}]), "items[0].quantity"),
+    ("quantity as text", change(items=[{"sku": "TEA-001", "quantity": "3"}]), "items[0].quantity"),
+    ("quantity 2.0", change(items=[{"sku": "TEA-001", "quantity": 2.0}]), "items[0].quantity"),
+    ("country XX", change(shipping={**VALID_SHIPPING, "country": "XX"}), "shipping.country"),
+    ("a phone with an extension", change(customer__phone="+1 415 555 2671 ext. 12"),
+     "customer.phone"),
+    ("an invisible first name", change(customer__first_name="\u200b\ufeff"),
+     "customer.first_name"),
     ("empty items", change(items=[]), "items"),
     ("more than 100 lines", change(items=MANY_LINES), "items"),
     ("a missing required field", drop("shipping", "city"), "shipping.city"),
