@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import IdempotencyKey, Order
+from db.models import IdempotencyKey, Notification, Order
 from queries.orders import order_details
 from services.intake import client_scope, fingerprint
 from tests.builders import order_data
@@ -416,3 +416,20 @@ def test_no_page_may_be_framed_by_another_site(api, path):
     reply = api.client.get(path)
     assert reply.headers["x-frame-options"] == "DENY"
     assert reply.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_an_assistant_order_cannot_put_a_link_into_the_customers_message(api):
+    body = order_data(
+        customer__email=f"{new_key()}@example.com",
+        customer__first_name="your parcel is held. Pay the fee at https://evil.example/p, call",
+        customer__preferred_channel="sms",
+    )
+    reply = api.client.post("/api/v1/orders", body, key=new_key())
+    assert reply.status == 201, reply.body
+    with api.db.reading() as session:
+        order_id = session.scalar(select(Order.id).where(Order.number == reply.json()["number"]))
+        sent = session.scalars(select(Notification).where(Notification.order_id == order_id)).all()
+    assert sent, "the order was received, so a message was written"
+    for message in sent:
+        for body_part in (message.subject, message.body_text, message.body_html):
+            assert "evil.example" not in body_part and "https://" not in body_part, body_part
