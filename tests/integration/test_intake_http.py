@@ -433,3 +433,38 @@ def test_an_assistant_order_cannot_put_a_link_into_the_customers_message(api):
     for message in sent:
         for body_part in (message.subject, message.body_text, message.body_html):
             assert "evil.example" not in body_part and "https://" not in body_part, body_part
+
+
+# ---- lookups are rate limited (kept last: the server's counts outlive each test) ------------
+
+
+def test_ten_wrong_contacts_for_one_order_lock_its_lookups_for_the_hour(api):
+    email = f"{new_key()}@example.com"
+    number = api.client.post("/api/v1/orders", customer(email), key=new_key()).json()["number"]
+    other_email = f"{new_key()}@example.com"
+    other = api.client.post("/api/v1/orders", customer(other_email), key=new_key()).json()
+    for guess in range(10):
+        reply = api.client.get(f"/api/v1/orders/{number}?email=guess{guess}@example.com")
+        assert_problem(reply, 404, "order-not-found")
+    locked = api.client.get(f"/api/v1/orders/{number.lower()}?email=guess10@example.com")
+    document = assert_problem(locked, 429, "too-many-lookups")
+    assert 1 <= int(locked.headers["retry-after"]) <= 3600
+    assert "this order" in document["detail"]
+    # The right contact is refused too, or the 429 would tell a guesser which guess was right.
+    right = Client(api.url, token=OTHER_TOKEN).get(f"/api/v1/orders/{number}?email={email}")
+    assert_problem(right, 429, "too-many-lookups")
+    # Other orders answer as before.
+    assert api.client.get(f"/api/v1/orders/{other['number']}?email={other_email}").status == 200
+
+
+def test_one_token_may_look_up_60_orders_a_minute(api):
+    email = f"{new_key()}@example.com"
+    number = api.client.post("/api/v1/orders", customer(email), key=new_key()).json()["number"]
+    client = Client(api.url, token=OTHER_TOKEN)
+    answers = [client.get(f"/api/v1/orders/{number}?email={email}") for _ in range(61)]
+    assert {a.status for a in answers[:59]} == {200}
+    document = assert_problem(answers[-1], 429, "too-many-lookups")
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+    assert "this API token" in document["detail"]
+    # Another token is counted on its own.
+    assert api.client.get(f"/api/v1/orders/{number}?email={email}").status == 200
