@@ -7,10 +7,15 @@ answer JSON; every failure becomes a problem document (api.problems).
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
 
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -56,12 +61,62 @@ async def get_products(request: Request) -> Response:
     return JSONResponse({"products": [asdict(entry) for entry in entries]})
 
 
+class LookupLimits:
+    """How often order status may be asked for: order numbers are sequential, so guessing
+    a customer's e-mail or phone, or walking the numbers, must be slow.
+
+    Per client token, LOOKUPS_PER_MINUTE lookups of any order; per order number, whoever
+    asks, WRONG_CONTACTS_PER_HOUR lookups that matched no order — after that every lookup
+    of that number is refused until the hour's window moves on, the right contact's too
+    (answering it would tell a guesser which guess was right). Moving windows, in memory:
+    the counts are per server process, and start again when it restarts.
+    """
+
+    def __init__(self, *, per_minute: int = 60, wrong_per_hour: int = 10) -> None:
+        self.per_client: RateLimitItem = RateLimitItemPerMinute(per_minute)
+        self.wrong_contact: RateLimitItem = RateLimitItemPerHour(wrong_per_hour)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def admit(self, scope: str, number: str) -> None:
+        """Count one lookup by `scope`; a 429 problem when it or `number` is over its limit."""
+        if not self.limiter.hit(self.per_client, "lookup-client", scope):
+            raise self._too_many(self.per_client, ("lookup-client", scope), "this API token")
+        if not self.limiter.test(self.wrong_contact, "lookup-wrong", number):
+            raise self._too_many(self.wrong_contact, ("lookup-wrong", number), "this order")
+
+    def missed(self, number: str) -> None:
+        """A lookup of `number` that matched no order (wrong contact, or no such order)."""
+        self.limiter.hit(self.wrong_contact, "lookup-wrong", number)
+
+    def reset(self) -> None:
+        self.limiter.storage.reset()
+
+    def _too_many(self, item: RateLimitItem, keys: tuple[str, str], whose: str) -> Problem:
+        reset_at, _ = self.limiter.get_window_stats(item, *keys)
+        wait = max(1, math.ceil(reset_at - time.time()))
+        return Problem(
+            429,
+            "too-many-lookups",
+            "Too many order lookups",
+            f"Too many order status lookups for {whose} "
+            f"(at most {item.amount} per {item.GRANULARITY.name}); retry in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+# Built once, when the routes are first imported; shared by every request of this process.
+LOOKUP_LIMITS = LookupLimits()
+
+
 @endpoint
 async def get_order(request: Request) -> Response:
-    authenticate(request)
+    scope = authenticate(request)
+    number = request.path_params["number"].strip().upper()
+    LOOKUP_LIMITS.admit(scope, number)
     lookup = {**request.query_params, "number": request.path_params["number"]}
     found = await in_worker(intake.order_status, lookup=lookup)
     if found is None:
+        LOOKUP_LIMITS.missed(number)
         # The same answer whether the order is missing or the contact is wrong.
         raise Problem(
             404,

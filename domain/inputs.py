@@ -6,13 +6,16 @@ dashboard shows beside its inputs and the API returns as a problem document.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import phonenumbers
+import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -28,11 +31,51 @@ from domain.order import OrderError
 
 M = TypeVar("M", bound=BaseModel)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Required100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Zip = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+# Characters that show nothing: format characters (zero-width space, joiners, BOM, word
+# joiner, …) plus the blank fillers and selectors Unicode files elsewhere.
+_INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")
+# Embeddings, overrides and isolates: they reorder what follows ("\u202egnp.exe").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def is_invisible(char: str) -> bool:
+    return (
+        char.isspace()
+        or char in _INVISIBLE_EXTRA
+        or unicodedata.category(char) == "Cf"
+        or 0xFE00 <= ord(char) <= 0xFE0F  # variation selectors
+        or 0xE0000 <= ord(char) <= 0xE007F  # tag characters
+    )
+
+
+def _one_line(value: str) -> str:
+    """A name or address line: something visible, on one line, in the order it was typed."""
+    if any(char in LINE_BREAKS for char in value):
+        raise ValueError("must be on one line (no line breaks)")
+    if any(char in BIDI_CONTROLS for char in value):
+        raise ValueError("must not contain text-direction controls (U+202A–U+202E, U+2066–U+2069)")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValueError("must not contain control characters")
+    if value and all(is_invisible(char) for char in value):
+        raise ValueError("must contain visible text (it holds only invisible characters)")
+    return value
+
+
+def _line(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+OneLine = AfterValidator(_one_line)
+Name = Annotated[str, _line(1, 100), OneLine]
+Line100 = Annotated[str, _line(0, 100), OneLine]
+Line200 = Annotated[str, _line(1, 200), OneLine]
+RequiredLine100 = Annotated[str, _line(1, 100), OneLine]
+Zip = Annotated[str, _line(1, 20), OneLine]
 MAX_MONEY_CENTS = 100_000_000  # $1,000,000.00: anything above is a typo in this shop
 
 
@@ -115,18 +158,27 @@ class CustomerIn(Strict):
 
 class ItemIn(Strict):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    # Strict: true, "3" and 2.0 are not quantities (lax mode would store 1, 3 and 2).
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY)
+
+
+def _iso_country(value: str) -> str:
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(f"is not an ISO 3166 country code ({value})")
+    return value
 
 
 class ShippingIn(Strict):
-    street: Text200
-    apartment: Text100 | None = None
-    city: Required100
-    state: Required100
+    street: Line200
+    apartment: Line100 | None = None
+    city: RequiredLine100
+    state: RequiredLine100
     zip: Zip
     country: (
         Annotated[
-            str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+            str,
+            StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+            AfterValidator(_iso_country),
         ]
         | None
     ) = None
@@ -159,6 +211,12 @@ def normalise_phone(value: str | None, region: str = "US") -> str | None:
         raise ValueError("is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
         raise ValueError("is not a valid phone number")
+    if number.extension:
+        # E.164 has no room for it and a text message cannot dial it: refuse, never drop it.
+        raise ValueError(
+            f"has an extension (ext. {number.extension}); give a number without one, "
+            "one a text message can reach"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -238,6 +296,8 @@ def _plain(error: Any) -> str:
         return f"must have at most {ctx.get('max_length')} entries"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return "must be a whole number (a JSON integer such as 3)"
     if kind == "string_pattern_mismatch":
         return "must be a two-letter country code"
     return str(error.get("msg", "is not valid"))

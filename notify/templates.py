@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from html import escape
 
 from domain.money import format_money
+
+# How much of the customer's first name a message may carry. The name comes from whoever
+# placed the order — the assistant and API clients included — so it is customer text, and
+# a message is sent to any valid number or address given with it.
+FIRST_NAME_LIMIT = 40
+# A word holding a link: a scheme (https://, sms:…), "www.", or a bare domain with or
+# without a path (evil.example/p, pay.xn--p1ai, a@evil.example).
+_LINKISH = re.compile(
+    r"\S*(?:[^\W_][\w+.-]*:/*\S|www\.|[^\W_][\w-]*\.(?:[^\W\d_]{2,}|xn--[\w-]+)\b)\S*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +70,34 @@ _WORDING = {
 }
 
 
+def customer_text(value: str, limit: int) -> str:
+    """Customer text fit for a message: one line, no links, at most `limit` characters.
+
+    Line breaks and control characters become spaces, format characters go, words that look
+    like a link (a scheme, "www." or a bare domain) are dropped, and what remains is cut to
+    `limit` characters.
+    Staff text (a cancel reason, tracking details) and the catalogue are trusted as typed.
+    """
+    shown = "".join(_shown(char) for char in value)
+    shown = " ".join(_LINKISH.sub(" ", shown).split())
+    return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"
+
+
+def _shown(char: str) -> str:
+    """Breaks and controls become spaces; format characters (bidi overrides, zero-width
+    spaces) go, except the joiners that emoji and some scripts are written with."""
+    kind = unicodedata.category(char)
+    if kind in ("Cc", "Zl", "Zp"):
+        return " "
+    return "" if kind == "Cf" and char not in _JOINERS else char
+
+
+_JOINERS = frozenset("\u200c\u200d")
+
+
 def render(template: str, facts: OrderFacts, business_name: str, *, reply_to: str = "") -> Rendered:
     """The e-mail and SMS for one event, signed with the business name from settings."""
+    name = customer_text(facts.first_name, FIRST_NAME_LIMIT) or "there"
     subject_pattern, lead_pattern = _WORDING[template]
     plain = _fill(lead_pattern, facts, escape_html=False)
     rich = _fill(lead_pattern, facts, escape_html=True)
@@ -66,16 +105,16 @@ def render(template: str, facts: OrderFacts, business_name: str, *, reply_to: st
     total = format_money(facts.total_cents, facts.currency)
     questions = f"\n\nQuestions? Write to {reply_to}." if reply_to else ""
     text = (
-        f"Hi {facts.first_name}, {plain}\n\n"
+        f"Hi {name}, {plain}\n\n"
         f"Items: {facts.items_summary}\nTotal: {total}{questions}\n\n— {business_name}"
     )
     html = (
-        f"<p>Hi {escape(facts.first_name)}, {rich}</p>"
+        f"<p>Hi {escape(name)}, {rich}</p>"
         f"<p>Items: {escape(facts.items_summary)}<br>Total: {escape(total)}</p>"
         + (_html_questions(reply_to) if reply_to else "")
         + f"<p>— {escape(business_name)}</p>"
     )
-    sms = _shorten(f"{business_name}: Hi {facts.first_name}, {plain}")
+    sms = _shorten(f"{business_name}: Hi {name}, {plain}")
     return Rendered(subject, text, html, sms)
 
 

@@ -82,7 +82,7 @@ def create_order(
         settings = load_settings(uow.session)
         data = _parsed(order, settings)
         products = _products_for(uow.session, data.items)
-        contact = _contact_for(uow.session, data.customer)
+        contact = _contact_for(uow.session, data.customer, source)
         row = Order(
             number=db.next_order_number(uow.session),
             status=OrderStatus.PENDING,
@@ -154,13 +154,21 @@ def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Any]:
     return found
 
 
-def _contact_for(session: Session, customer: CustomerIn) -> Contact:
+def _contact_for(session: Session, customer: CustomerIn, source: Source = Source.MANUAL) -> Contact:
+    """The customer's contact, created on first order.
+
+    Only staff (a manual order, an edit, the Customers page) change an existing contact:
+    an order from the assistant or an API client names an e-mail address it need not own,
+    so it must not turn that customer's messages to SMS or give them a phone number.
+    """
     key = customer.email.lower()
     contact = _contact_by_key(session, key)
     if contact is None:
         # A concurrent insert of the same e-mail only costs a re-read.
         contact = _new_contact(session, customer, key) or _contact_by_key(session, key)
         assert contact is not None
+        return contact
+    if source is not Source.MANUAL:
         return contact
     if customer.phone and not contact.phone:
         contact.phone = customer.phone

@@ -297,6 +297,12 @@ def _shipping_step(db: Database) -> None:
         _field("state", SHIPPING_FIELDS["state"], max_chars=100)
     with zip_code:
         _field("zip", SHIPPING_FIELDS["zip"], max_chars=20)
+    # The form has no country input (an edited order keeps its own): still say what is wrong
+    # with it, or Next and Save would refuse without a word.
+    country_error = st.session_state[ERRORS].get("country")
+    if country_error:
+        country = st.session_state[DRAFT].get("country") or ""
+        st.caption(f":red[{literal(_sentence(f'Country {country}'.strip(), country_error))}]")
 
 
 # ---- moving between steps and saving ----

@@ -71,11 +71,21 @@ CASES = [
     # Other scripts and characters.
     Hostile("emoji with joiners", "customer.first_name", "Zoë 👩‍👩‍👧 🎉"),
     Hostile("right-to-left arabic", "shipping.city", "القاهرة"),
-    Hostile("right-to-left override", "customer.last_name", "\u202egnp.exe"),
+    Hostile("right-to-left override", "customer.last_name", "\u202egnp.exe", "text-direction"),
+    Hostile("left-to-right embedding", "customer.first_name", "Ann\u202a", "text-direction"),
+    Hostile("directional isolate", "shipping.street", "1 Main\u2066 St\u2069", "text-direction"),
     Hostile("mixed direction", "note", "שלום 123 abc مرحبا"),
     Hostile("zero-width characters", "customer.first_name", "A\u200bd\u200da\ufeff"),
     Hostile("combining marks", "customer.last_name", "Z̴̡̪a̷l̵g̶o̸"),
-    Hostile("newline inside a name", "customer.first_name", "Ann\nMarie"),
+    Hostile("newline inside a name", "customer.first_name", "Ann\nMarie", "one line"),
+    Hostile("line break in a street", "shipping.street", "1 Main St\r\nPay at x", "one line"),
+    Hostile("line separator in a city", "shipping.city", "Spring\u2028field", "one line"),
+    # Names and address lines must show something, and nothing a terminal would act on.
+    Hostile("only zero-width space", "customer.first_name", "\u200b", "visible text"),
+    Hostile("only invisible characters", "customer.last_name", "\ufeff\u2060\u200b", "visible"),
+    Hostile("invisible apartment", "shipping.apartment", "\u2060\u200d", "visible text"),
+    Hostile("bell in a name", "customer.last_name", "Lovelace\x07", "control characters"),
+    Hostile("escape sequence", "shipping.city", "\x1b[31mSpringfield", "control characters"),
     # Lengths: at the limit is stored (characters, not bytes), over it refused.
     Hostile("name of 100 four-byte emoji", "customer.first_name", "😀" * 100),
     Hostile("name over 100 characters", "customer.last_name", "x" * 101, "at most 100"),

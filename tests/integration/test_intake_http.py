@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import IdempotencyKey, Order
+from db.models import IdempotencyKey, Notification, Order
 from queries.orders import order_details
 from services.intake import client_scope, fingerprint
 from tests.builders import order_data
@@ -173,6 +173,7 @@ def drop(section: str, name: str | None = None) -> Spoil:
     return apply
 
 
+VALID_SHIPPING = order_data()["shipping"]
 MANY_LINES = [{"sku": "TEA-001", "quantity": 1} for _ in range(101)]
 INVALID = [
     ("unknown SKU", change(items=[{"sku": "NOPE-1", "quantity": 1}]), "items[0].sku"),
@@ -180,6 +181,14 @@ INVALID = [
     ("quantity below 1", change(items=[{"sku": "TEA-001", "quantity": 0}]), "items[0].quantity"),
     ("quantity over 10,000", change(items=[{"sku": "TEA-001", "quantity": 10_001}]),
      "items[0].quantity"),
+    ("quantity true", change(items=[{"sku": "TEA-001", "quantity": True}]), "items[0].quantity"),
+    ("quantity as text", change(items=[{"sku": "TEA-001", "quantity": "3"}]), "items[0].quantity"),
+    ("quantity 2.0", change(items=[{"sku": "TEA-001", "quantity": 2.0}]), "items[0].quantity"),
+    ("country XX", change(shipping={**VALID_SHIPPING, "country": "XX"}), "shipping.country"),
+    ("a phone with an extension", change(customer__phone="+1 415 555 2671 ext. 12"),
+     "customer.phone"),
+    ("an invisible first name", change(customer__first_name="\u200b\ufeff"),
+     "customer.first_name"),
     ("empty items", change(items=[]), "items"),
     ("more than 100 lines", change(items=MANY_LINES), "items"),
     ("a missing required field", drop("shipping", "city"), "shipping.city"),
@@ -407,3 +416,55 @@ def test_no_page_may_be_framed_by_another_site(api, path):
     reply = api.client.get(path)
     assert reply.headers["x-frame-options"] == "DENY"
     assert reply.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_an_assistant_order_cannot_put_a_link_into_the_customers_message(api):
+    body = order_data(
+        customer__email=f"{new_key()}@example.com",
+        customer__first_name="your parcel is held. Pay the fee at https://evil.example/p, call",
+        customer__preferred_channel="sms",
+    )
+    reply = api.client.post("/api/v1/orders", body, key=new_key())
+    assert reply.status == 201, reply.body
+    with api.db.reading() as session:
+        order_id = session.scalar(select(Order.id).where(Order.number == reply.json()["number"]))
+        sent = session.scalars(select(Notification).where(Notification.order_id == order_id)).all()
+    assert sent, "the order was received, so a message was written"
+    for message in sent:
+        for body_part in (message.subject, message.body_text, message.body_html):
+            assert "evil.example" not in body_part and "https://" not in body_part, body_part
+
+
+# ---- lookups are rate limited (kept last: the server's counts outlive each test) ------------
+
+
+def test_ten_wrong_contacts_for_one_order_lock_its_lookups_for_the_hour(api):
+    email = f"{new_key()}@example.com"
+    number = api.client.post("/api/v1/orders", customer(email), key=new_key()).json()["number"]
+    other_email = f"{new_key()}@example.com"
+    other = api.client.post("/api/v1/orders", customer(other_email), key=new_key()).json()
+    for guess in range(10):
+        reply = api.client.get(f"/api/v1/orders/{number}?email=guess{guess}@example.com")
+        assert_problem(reply, 404, "order-not-found")
+    locked = api.client.get(f"/api/v1/orders/{number.lower()}?email=guess10@example.com")
+    document = assert_problem(locked, 429, "too-many-lookups")
+    assert 1 <= int(locked.headers["retry-after"]) <= 3600
+    assert "this order" in document["detail"]
+    # The right contact is refused too, or the 429 would tell a guesser which guess was right.
+    right = Client(api.url, token=OTHER_TOKEN).get(f"/api/v1/orders/{number}?email={email}")
+    assert_problem(right, 429, "too-many-lookups")
+    # Other orders answer as before.
+    assert api.client.get(f"/api/v1/orders/{other['number']}?email={other_email}").status == 200
+
+
+def test_one_token_may_look_up_60_orders_a_minute(api):
+    email = f"{new_key()}@example.com"
+    number = api.client.post("/api/v1/orders", customer(email), key=new_key()).json()["number"]
+    client = Client(api.url, token=OTHER_TOKEN)
+    answers = [client.get(f"/api/v1/orders/{number}?email={email}") for _ in range(61)]
+    assert {a.status for a in answers[:59]} == {200}
+    document = assert_problem(answers[-1], 429, "too-many-lookups")
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+    assert "this API token" in document["detail"]
+    # Another token is counted on its own.
+    assert api.client.get(f"/api/v1/orders/{number}?email={email}").status == 200

@@ -247,3 +247,46 @@ def test_an_order_lookup_needs_an_email_or_phone(db, catalogue):
     with pytest.raises(InvalidInput) as refused:
         intake.order_status(db, lookup={"number": "ORD-10001"})
     assert refused.value.for_field("email")
+
+
+# ---- who may change a contact -----------------------------------------------------------------
+
+
+def contact_channel(db, email: str) -> tuple[str, str | None]:
+    with db.reading() as session:
+        contact = session.scalar(select(Contact).where(Contact.email_key == email))
+        return contact.preferred_channel.value, contact.phone
+
+
+STAFF_CUSTOMER = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
+TAKEOVER = {**STAFF_CUSTOMER, "phone": "+14155552671", "preferred_channel": "sms"}
+
+
+@pytest.mark.parametrize("source", [Source.ASSISTANT, Source.API])
+def test_an_api_order_does_not_change_an_existing_contacts_channel_or_phone(db, catalogue, source):
+    orders.create_order(db, order=order_data(customer=STAFF_CUSTOMER), actor="staff")
+    assert contact_channel(db, "ada@example.com") == ("email", None)
+    change = orders.create_order(
+        db, order=order_data(customer=TAKEOVER), actor="assistant", source=source
+    )
+    assert contact_channel(db, "ada@example.com") == ("email", None)
+    # The order's own "received" message follows the contact's choice, by e-mail.
+    received = order_details(db, order_id=change.order_id).notifications[0]
+    assert (received.channel, received.recipient) == ("email", "ada@example.com")
+
+
+def test_an_order_placed_through_the_intake_api_leaves_the_contact_alone(db, catalogue):
+    orders.create_order(db, order=order_data(customer=STAFF_CUSTOMER), actor="staff")
+    place(db, customer=TAKEOVER)
+    assert contact_channel(db, "ada@example.com") == ("email", None)
+
+
+def test_a_manual_order_may_still_change_the_contacts_channel_and_add_a_phone(db, catalogue):
+    orders.create_order(db, order=order_data(customer=STAFF_CUSTOMER), actor="staff")
+    orders.create_order(db, order=order_data(customer=TAKEOVER), actor="staff")
+    assert contact_channel(db, "ada@example.com") == ("sms", "+14155552671")
+
+
+def test_a_new_customer_from_the_assistant_gets_the_channel_and_phone_it_gave(db, catalogue):
+    place(db, customer=TAKEOVER)
+    assert contact_channel(db, "ada@example.com") == ("sms", "+14155552671")

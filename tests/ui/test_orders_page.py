@@ -521,6 +521,35 @@ def test_missing_customer_fields_are_named_and_nothing_typed_is_lost(shop):
     assert at.text_input(key="orders.form.last_name").value == "Hopper"
 
 
+def test_the_form_refuses_invisible_or_hidden_text_and_a_phone_extension_beside_the_field(shop):
+    at = open_dialog(run_page())
+    fill_customer(
+        at, first_name="\u200b\u2060", last_name="\u202eecalevoL", phone="+1 415 555 2671 ext. 12"
+    )
+    button(at, "Next").click().run()
+    errors = " ".join(c.value for c in at.caption)
+    assert "First Name must contain visible text" in errors
+    assert "Last Name must not contain text-direction controls" in errors
+    assert "Phone\\: has an extension" in errors
+    assert any(m.value.startswith("**1. Customer**") for m in at.markdown)
+
+
+def test_editing_an_order_with_an_unknown_country_says_so_on_the_shipping_step(shop):
+    change = place(shop)
+    with shop.writing() as session:
+        session.execute(update(Order).values(ship_country="XX"))
+        session.commit()
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Edit Order").click().run()
+    button(at, "Next").click().run()
+    button(at, "Next").click().run()
+    button(at, "Save Changes").click().run()
+    assert not at.exception, at.exception
+    errors = " ".join(c.value for c in at.caption)
+    assert "Country XX is not an ISO 3166 country code" in errors
+    assert order_details(shop, order_id=change.order_id).version == change.version
+
+
 def test_products_are_needed_before_shipping(shop):
     at = open_dialog(run_page())
     fill_customer(at)
