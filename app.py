@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import bootstrap
-from api import exports, health, intake, problems, webhooks
+from api import exports, health, intake, openapi, problems, webhooks
 from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
@@ -56,6 +56,7 @@ app = st.App(
     routes=[
         Route("/healthz", health.healthz),
         *intake.ROUTES,
+        *openapi.ROUTES,
         *webhooks.ROUTES,
         *exports.ROUTES,
         *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
