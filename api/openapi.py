@@ -125,6 +125,14 @@ MODELS: list[type[BaseModel]] = [
 ]
 
 
+EXAMPLE = {
+    "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+    "items": [{"sku": "TEA-001", "quantity": 2}],
+    "shipping": {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+    "conversation_ref": "chat-8841",
+}
+
+
 # ---- the document ------------------------------------------------------------------------
 
 
@@ -212,7 +220,7 @@ def openapi_document() -> dict[str, Any]:
             parameters=[{"$ref": "#/components/parameters/IdempotencyKey"}],
             requestBody={
                 "required": True,
-                "content": {"application/json": {"schema": _ref(OrderIn)}},
+                "content": {"application/json": {"schema": _ref(OrderIn), "example": EXAMPLE}},
             },
             responses={
                 "201": _json(

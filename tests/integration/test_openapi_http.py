@@ -25,7 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from api.openapi import PATH
+from api.openapi import PATH, OrderPlaced, OrderStatusOut
 from tests.conftest import BACKENDS
 from tests.integration.intake_support import TOKEN, Api, running_api
 from tests.integration.test_webhooks import SendGridSigner
@@ -103,3 +103,16 @@ def test_the_document_lists_the_tools_json_names(api_process, no_proxy):
     tools = json.loads(api_process.client.get("/api/v1/tools.json").body)["tools"]
     ids = {op["operationId"] for item in document["paths"].values() for op in item.values()}
     assert {tool["name"] for tool in tools} <= ids
+
+
+def test_a_placed_order_and_its_status_match_the_documented_models(api_process, no_proxy):
+    body = dict(served(api_process)["paths"]["/api/v1/orders"]["post"]["requestBody"]["content"]
+                ["application/json"]["example"])  # fmt: skip
+    placed = api_process.client.post("/api/v1/orders", body, key=uuid.uuid4().hex)
+    assert placed.status == 201, placed.body
+    OrderPlaced.model_validate_json(placed.body, strict=True)
+    number = placed.json()["number"]
+    found = api_process.client.get(f"/api/v1/orders/{number}?email=ada@example.com")
+    assert found.status == 200, found.body
+    status = OrderStatusOut.model_validate_json(found.body)
+    assert status.updated_at.utcoffset() is not None, "a date-time carries its offset"
