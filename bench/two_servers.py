@@ -34,7 +34,7 @@ from db.database import Database
 from db.models import Notification, Order, Product
 from domain.enums import NotificationStatus
 from services import orders
-from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.conftest import Server, start_api_server, start_server, stop_server
 from tests.fakes.notify import API_KEY, FROM_EMAIL, accepted_per_reference
 from tests.fakes.provider_server import FakeProviderServer
 
@@ -81,9 +81,13 @@ class Outcome:
 
 def run(
     url: str, folder: Path, *, orders_count: int = 200, clients_per_server: int = 4,
-    timeout: float = 120.0,
+    timeout: float = 120.0, api_workers: int = 0,
 ) -> Outcome:  # fmt: skip
-    """Run the scenario on a migrated PostgreSQL database with a catalogue and no orders."""
+    """Run the scenario on a migrated PostgreSQL database with a catalogue and no orders.
+
+    With `api_workers`, the second server is `python -m api --workers N` (the API without
+    the dashboard) instead of a second `streamlit run app.py`.
+    """
     started = time.perf_counter()
     db = Database(url)
     outcome = Outcome()
@@ -97,7 +101,12 @@ def run(
                 "NO_PROXY": "127.0.0.1,localhost",
                 "no_proxy": "127.0.0.1,localhost",
             }
-            servers = [start_server(url, folder / f"server-{n}.log", env) for n in (1, 2)]
+            servers = [start_server(url, folder / "server-1.log", env)]
+            if api_workers:
+                second = start_api_server(url, folder / "api.log", env, workers=api_workers)
+            else:
+                second = start_server(url, folder / "server-2.log", env)
+            servers.append(second)
             try:
                 _place(servers, _bodies(db), orders_count, clients_per_server, outcome)
                 _confirm_in_waves(db, outcome)
@@ -241,10 +250,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4, help="HTTP clients per server")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        help="make the second server `python -m api --workers N` instead of a dashboard",
+    )
     args = parser.parse_args(argv)
     url = fresh_schema(config.normalise_database_url(args.database_url), "bench_two_servers")
     with tempfile.TemporaryDirectory(prefix="bench-two-") as folder:
-        outcome = run(url, Path(folder), orders_count=args.orders, clients_per_server=args.clients)
+        outcome = run(
+            url,
+            Path(folder),
+            orders_count=args.orders,
+            clients_per_server=args.clients,
+            api_workers=args.api_workers,
+        )
     print(
         f"placed {len(outcome.placed)} orders ({outcome.per_server[0]} + {outcome.per_server[1]} "
         f"through the two servers), {outcome.retries} retried through the other server, "

@@ -90,18 +90,43 @@ def start_server(
     return server
 
 
+def start_api_server(
+    database_url: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
+    dispatcher: bool = True,
+) -> Server:
+    """`python -m api` (the JSON API without the dashboard) on a free local port."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "api", "--host=127.0.0.1", f"--port={port}",
+               f"--workers={workers}", *([] if dispatcher else ["--no-dispatcher"])]  # fmt: skip
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
+    server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path)
+    _wait_until_up(server)
+    return server
+
+
 def _wait_until_up(server: Server, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{server.log()}")
+            raise RuntimeError(f"the server exited early:\n{server.log()}")
         try:
             with urllib.request.urlopen(server.url + "/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not come up in {timeout} s:\n{server.log()}")
+    raise RuntimeError(f"the server did not come up in {timeout} s:\n{server.log()}")
 
 
 def stop_server(server: Server) -> None:

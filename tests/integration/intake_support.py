@@ -24,7 +24,7 @@ from db.migrate import upgrade
 from db.models import Contact, IdempotencyKey, Order, OrderItem
 from tests.builders import add_catalogue
 from tests.conftest import PG_URL_VARIABLE, postgres_url
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import start_api_server, start_server, stop_server
 
 TOKEN = "assistant-test-token"
 OTHER_TOKEN = "second-assistant-token"
@@ -132,10 +132,23 @@ def _recreate_schema(url: str, schema: str) -> None:
 
 
 @contextmanager
-def running_api(kind: str, folder: Path, schema: str, tokens: str) -> Iterator[Api]:
-    """`streamlit run app.py` on its own database, with INTAKE_API_TOKENS=tokens."""
+def running_api(
+    kind: str,
+    folder: Path,
+    schema: str,
+    tokens: str,
+    *,
+    dashboard: bool = True,
+    env: dict[str, str] | None = None,
+) -> Iterator[Api]:
+    """`streamlit run app.py` (or, without `dashboard`, `python -m api`) on its own
+    database, with INTAKE_API_TOKENS=tokens."""
     with own_database(kind, folder, schema) as db:
-        server = start_server(db.url, folder / "streamlit.log", env={"INTAKE_API_TOKENS": tokens})
+        env = {**(env or {}), "INTAKE_API_TOKENS": tokens}
+        if dashboard:
+            server = start_server(db.url, folder / "streamlit.log", env=env)
+        else:
+            server = start_api_server(db.url, folder / "api.log", env=env)
         try:
             yield Api(Client(server.url), db, kind)
         finally:
