@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import bootstrap
-from api import exports, health, intake, problems, webhooks
+from api import exports, health, intake, mcp, problems, webhooks
 from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
@@ -34,7 +34,8 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     show_app_log()
     delivery = await asyncio.to_thread(start_delivery)
     try:
-        yield
+        async with mcp.serving():  # the MCP server's session manager
+            yield
     finally:
         if delivery is not None:
             await asyncio.to_thread(delivery.stop)
@@ -58,6 +59,7 @@ app = st.App(
         *intake.ROUTES,
         *webhooks.ROUTES,
         *exports.ROUTES,
+        *mcp.ROUTES,
         *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
     ],
     middleware=[Middleware(NoFraming)],
