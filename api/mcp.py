@@ -2,7 +2,7 @@
 
 Built on the official `mcp` SDK's low-level `Server`, so each tool's input schema is the one
 the REST API validates with (`domain.inputs.OrderIn`, `services.intake.OrderLookupIn`) and
-its output schema is written here beside the structured result it describes. The session
+its output schema comes from the type of the structured result it returns. The session
 manager runs stateless with JSON responses: every POST stands alone, so any of several app
 processes can answer it and nothing is kept between requests.
 
