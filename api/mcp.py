@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from api.auth import authenticate
-from api.intake import in_worker
+from api.intake import MAX_BODY_BYTES, in_worker
 from api.nodelay import no_delay
 from api.problems import Problem, problem_for
 from api.tools import inline_refs
@@ -45,6 +45,8 @@ log = logging.getLogger("product_orders.mcp")
 
 PATH = "/mcp"
 M = TypeVar("M", bound=BaseModel)
+# The JSON route's limit on an order, plus room for the JSON-RPC envelope around it.
+MAX_REQUEST_BYTES = MAX_BODY_BYTES + 4 * 1024
 CLIENT_SCOPE = "intake_client_scope"  # where McpEndpoint leaves the caller's scope
 OrderKey = Annotated[str, StringConstraints(min_length=1, max_length=intake.MAX_KEY_LENGTH)]
 Filter = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -362,7 +364,12 @@ class McpEndpoint:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Serve MCP while the app runs (a session manager runs once, so a new one each time)."""
-        manager = StreamableHTTPSessionManager(app=server, stateless=True, json_response=True)
+        manager = StreamableHTTPSessionManager(
+            app=server,
+            stateless=True,
+            json_response=True,
+            max_request_body_size=MAX_REQUEST_BYTES,
+        )
         async with manager.run():
             self.manager = manager
             try:

@@ -261,6 +261,12 @@ def test_the_right_token_gets_an_mcp_answer_over_plain_http(api):
     assert reply.json()["result"]["serverInfo"]["name"] == "product-orders"
 
 
+def test_a_request_larger_than_an_order_may_be_is_refused_with_413(api):
+    huge = {**INITIALIZE, "params": {**INITIALIZE["params"], "padding": "x" * 100_000}}
+    reply = api.client.post("/mcp", huge, headers=MCP_HEADERS)
+    assert reply.status == 413, reply.body
+
+
 def test_without_configured_tokens_the_mcp_server_answers_503(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mcp-no-tokens")
     with running_api("sqlite", folder, "unused", tokens="") as unconfigured:
