@@ -18,10 +18,9 @@ of the token): one client placing the same order by either way in gets one order
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -41,10 +40,7 @@ from api.tools import inline_refs
 from domain.inputs import FieldError, InvalidInput, OrderIn, Strict, parse, text_problem
 from services import intake
 
-log = logging.getLogger("product_orders.mcp")
-
 PATH = "/mcp"
-M = TypeVar("M", bound=BaseModel)
 # The JSON route's limit on an order, plus room for the JSON-RPC envelope around it.
 MAX_REQUEST_BYTES = MAX_BODY_BYTES + 4 * 1024
 CLIENT_SCOPE = "intake_client_scope"  # where McpEndpoint leaves the caller's scope
@@ -77,7 +73,7 @@ def _lookup_schema() -> dict[str, Any]:
     # APIs; the descriptions say it instead, and the service still enforces it.
     schema.pop("anyOf", None)
     properties = schema["properties"]
-    properties["number"]["description"] = "The order number, e.g. 'ORD-000123'."
+    properties["number"]["description"] = "The order number, e.g. 'ORD-10042'."
     properties["email"]["description"] = "The e-mail the order was placed with (or give phone)."
     properties["phone"]["description"] = "The phone the order was placed with (or give email)."
     return schema
@@ -190,7 +186,7 @@ class NotFound(Exception):
 
 
 async def list_products(_client: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    wanted = _parse(ListProductsIn, arguments)
+    wanted = parse(ListProductsIn, arguments, subject="the arguments")
     entries = await in_worker(intake.active_catalogue)
     category = (wanted.category or "").casefold()
     text = (wanted.query or "").casefold()
@@ -222,7 +218,7 @@ async def get_order_status(_client: str, arguments: dict[str, Any]) -> dict[str,
     if found is None:
         raise NotFound(
             "No order with that number for that e-mail or phone. Check both with the "
-            "customer (the number looks like ORD-000123) and try again."
+            "customer (the number looks like ORD-10042) and try again."
         )
     return dict(ORDER_STATUS.dump_python(found, mode="json"))
 
@@ -233,10 +229,6 @@ HANDLERS: dict[str, Tool] = {
     "place_order": place_order,
     "get_order_status": get_order_status,
 }
-
-
-def _parse(model: type[M], arguments: dict[str, Any]) -> M:
-    return parse(model, arguments, subject="the arguments")
 
 
 def _key_problem(key: Any) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import anyio
 import httpx2
+import mcp
 import mcp_types as types
 import pytest
 from mcp import ClientSession
@@ -119,6 +120,21 @@ def test_the_server_lists_its_three_tools_with_schemas_and_hints(api):
     assert lookup["required"] == ["number"] and "anyOf" not in lookup
     assert set(tools["list_products"].input_schema["properties"]) == {"category", "query"}
     assert "replayed" in tools["place_order"].output_schema["properties"]
+
+
+def test_a_client_on_the_2026_protocol_without_a_handshake_is_served_too(api):
+    async def main() -> tuple[str, types.CallToolResult]:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=30) as http,
+            mcp.Client(streamable_http_client(f"{api.url}/mcp", http_client=http)) as client,
+        ):
+            found = await client.call_tool("list_products", {"query": "mug"})
+            return client.protocol_version, found
+
+    version, result = anyio.run(main)
+    assert version == "2026-07-28"
+    assert [p["sku"] for p in result.structured_content["products"]] == ["MUG-001"]
 
 
 # ---- the tools ------------------------------------------------------------------------------
