@@ -14,8 +14,9 @@ from ui import resources
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    """Notifications go out while the server runs: after each commit, and by a dispatcher."""
-    async with api_app.delivery():
+    """Notifications go out while the server runs (after each commit, and by a dispatcher),
+    and the MCP server's session manager runs beside the routes."""
+    async with api_app.serving():
         yield
 
 

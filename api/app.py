@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 import bootstrap
-from api import health, intake, openapi, problems, webhooks
+from api import health, intake, mcp, openapi, problems, webhooks
 from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
@@ -35,7 +35,7 @@ ROUTES: list[BaseRoute] = [
     *intake.ROUTES,
     *openapi.ROUTES,
     *webhooks.ROUTES,
-    # /mcp goes here: the MCP server's routes, before the catch-all below.
+    *mcp.ROUTES,
     *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
 ]
 
@@ -74,16 +74,27 @@ async def delivery() -> AsyncIterator[None]:
             await asyncio.to_thread(running.stop)
 
 
+@asynccontextmanager
+async def serving(*, dispatcher: bool = True) -> AsyncIterator[None]:
+    """What runs beside the routes: the MCP session manager, and (unless another process
+    does it) the notification delivery."""
+    if not dispatcher:
+        show_app_log()
+    async with delivery() if dispatcher else _nothing(), mcp.serving():
+        yield
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
 def build_app(*, dispatcher: bool = True) -> Starlette:
     """The API without the dashboard; with `dispatcher`, it delivers notifications too."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        if dispatcher:
-            async with delivery():
-                yield
-        else:
-            show_app_log()
+        async with serving(dispatcher=dispatcher):
             yield
 
     return Starlette(routes=ROUTES, middleware=MIDDLEWARE, lifespan=lifespan)
