@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import bootstrap
-from api import exports, health, intake, problems, webhooks
+from api import exports, health, intake, problems, status_page, webhooks
 from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
@@ -58,6 +58,7 @@ app = st.App(
         *intake.ROUTES,
         *webhooks.ROUTES,
         *exports.ROUTES,
+        *status_page.ROUTES,
         *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
     ],
     middleware=[Middleware(NoFraming)],
