@@ -20,6 +20,7 @@ from db.database import Database
 from db.migrate import ensure_schema
 from notify.delivery import IMMEDIATE_TIMEOUT, POLL_SECONDS, BackgroundDelivery
 from notify.dispatch import DEFAULT_MAX_ATTEMPTS, DISPATCH_TIMEOUT, Dispatcher, RetryPolicy
+from notify.links import OrderLinks
 from notify.providers import Provider, build_providers, is_configured
 from queries.export_files import ExportFiles
 
@@ -50,6 +51,8 @@ def database(url: str | None = None) -> Database:
             except Exception:
                 db.dispose()
                 raise
+            links = order_links()
+            db.status_link = links.url_for if links else None
             _databases[url] = db
     return db
 
@@ -150,6 +153,54 @@ def webhook_secret(name: str) -> str | None:
     return notification_secret(name)
 
 
+# ---- the customer's status links --------------------------------------------------------
+
+PUBLIC_BASE_URL_VARIABLE = "PUBLIC_BASE_URL"
+ORDER_LINK_SECRET_VARIABLE = "ORDER_LINK_SECRET"
+
+
+def public_base_url(secret_value: SecretLookup = setting_or_entry) -> str | None:
+    """Where customers reach this server: PUBLIC_BASE_URL, else `[app] public_base_url`."""
+    value = secret_value(PUBLIC_BASE_URL_VARIABLE, None) or secret_value("public_base_url", "app")
+    base = str(value or "").strip().rstrip("/")
+    return base or None
+
+
+def order_link_secret(secret_value: SecretLookup = setting_or_entry) -> str | None:
+    """The key status links are signed with: ORDER_LINK_SECRET, else `[app] order_link_secret`."""
+    value = secret_value(ORDER_LINK_SECRET_VARIABLE, None) or secret_value(
+        "order_link_secret", "app"
+    )
+    return str(value) if value else None
+
+
+def links_problem(secret_value: SecretLookup = setting_or_entry) -> str | None:
+    """Why customer messages carry no status link, or None when they do."""
+    base = public_base_url(secret_value)
+    missing = [
+        f"`{name}`"
+        for name, value in (
+            (PUBLIC_BASE_URL_VARIABLE, base),
+            (ORDER_LINK_SECRET_VARIABLE, order_link_secret(secret_value)),
+        )
+        if not value
+    ]
+    if missing:
+        return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
+    if base and not base.startswith(("https://", "http://")):
+        return f"`{PUBLIC_BASE_URL_VARIABLE}` must start with https:// or http:// (it is “{base}”)"
+    return None
+
+
+def order_links(secret_value: SecretLookup = setting_or_entry) -> OrderLinks | None:
+    """The signer of status links, or None when they are not configured (no links then)."""
+    if links_problem(secret_value) is not None:
+        return None
+    base, secret = public_base_url(secret_value), order_link_secret(secret_value)
+    assert base and secret
+    return OrderLinks(base, secret)
+
+
 # ---- exports waiting for their download --------------------------------------------------
 
 # One per process: the Streamlit page writes them, the Starlette route serves them.
@@ -166,6 +217,8 @@ class ConfigurationStatus:
     email_live: bool  # SendGrid configured; otherwise e-mail runs in dry-run mode
     sms_live: bool  # Twilio configured; otherwise SMS runs in dry-run mode
     intake_tokens: int  # how many API tokens the assistant may use
+    status_links: str | None  # the public base of customer status links; None when off
+    status_links_problem: str | None  # why messages carry no status link
 
 
 def configuration_status(
@@ -186,4 +239,6 @@ def configuration_status(
         email_live=not built["email"].dry_run,
         sms_live=not built["sms"].dry_run,
         intake_tokens=len(intake_tokens(lookup)),
+        status_links=None if links_problem(lookup) else public_base_url(lookup),
+        status_links_problem=links_problem(lookup),
     )

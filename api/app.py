@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 import bootstrap
-from api import health, intake, mcp, openapi, problems, webhooks
+from api import health, intake, mcp, openapi, problems, status_page, webhooks
 from api.framing import NoFraming
 from db.migrate import SchemaOutOfDate
 from notify.delivery import BackgroundDelivery
@@ -36,6 +36,7 @@ ROUTES: list[BaseRoute] = [
     *openapi.ROUTES,
     *webhooks.ROUTES,
     *mcp.ROUTES,
+    *status_page.ROUTES,  # the customer's order page, /o/{token}
     *problems.NOT_FOUND_ROUTES,  # after every /api/v1/ route
 ]
 

@@ -38,6 +38,10 @@ class Database:
         # commits. The composition root hangs the deliverer here (a test hangs its own);
         # until then rows wait for the dispatcher.
         self.notification_listeners: list[Callable[[list[int]], None]] = []
+        # The address of an order's customer status page (order id → URL), which every
+        # customer message carries. The composition root sets it when PUBLIC_BASE_URL and
+        # ORDER_LINK_SECRET are configured; without it messages go out without a link.
+        self.status_link: Callable[[int], str] | None = None
 
     @property
     def kind(self) -> str:

@@ -12,6 +12,7 @@ from notify.outbox import (
     facts_of,
     label,
     note_on_order,
+    status_url,
 )
 from notify.preview import render_for
 
@@ -24,4 +25,5 @@ __all__ = [
     "label",
     "note_on_order",
     "render_for",
+    "status_url",
 ]

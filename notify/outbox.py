@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from db.database import Database
 from db.models import Notification, OrderEvent, insert_values
 from db.unit_of_work import UnitOfWork
 from domain.enums import TEMPLATES, Channel, EventKind, NotificationStatus, Template
@@ -71,7 +73,14 @@ def choose_channel(contact: ChannelFields | None, order: OrderFields) -> tuple[C
     return None, ""
 
 
-def facts_of(order: OrderFields, *, reason: str = "", refunded: bool = False) -> OrderFacts:
+def status_url(db: Database, order_id: int) -> str:
+    """The order's status-page link, or "" when this deployment has none configured."""
+    return db.status_link(order_id) if db.status_link is not None else ""
+
+
+def facts_of(
+    order: OrderFields, *, reason: str = "", refunded: bool = False, status_url: str = ""
+) -> OrderFacts:
     return OrderFacts(
         number=order.number,
         first_name=order.customer_first_name,
@@ -83,6 +92,7 @@ def facts_of(order: OrderFields, *, reason: str = "", refunded: bool = False) ->
         tracking_url=order.tracking_url or "",
         reason=reason,
         refunded=refunded,
+        status_url=status_url,
     )
 
 
@@ -103,6 +113,7 @@ def enqueue(
     if template not in settings.notify_events:
         return None
     channel, recipient = choose_channel(contact, order)
+    facts = replace(facts, status_url=status_url(uow.db, order.id))
     message = render(template, facts, settings.business_name, reply_to=settings.reply_to_email)
     row = Notification(
         order_id=order.id,

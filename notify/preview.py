@@ -11,7 +11,7 @@ from db.models import Order
 from db.settings import load_settings
 from domain.enums import TEMPLATES
 from domain.order import OrderError, UnknownOrder
-from notify.outbox import facts_of, label
+from notify.outbox import facts_of, label, status_url
 from notify.templates import OrderFacts, Rendered, render
 
 
@@ -42,7 +42,7 @@ def preview_message(db: Database, *, order_id: int, template: str) -> Preview:
         order = session.get(Order, order_id)
         if order is None:
             raise UnknownOrder(order_id)
-        facts = _preview_facts(order)
+        facts = replace(_preview_facts(order), status_url=status_url(db, order.id))
         message = render_for(template, facts, session)
         return Preview(template, order.customer_email, order.customer_phone, message)
 

@@ -35,6 +35,7 @@ class OrderFacts:
     tracking_url: str = ""
     reason: str = ""
     refunded: bool = False
+    status_url: str = ""  # the customer's status page; empty when links are not configured
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,31 @@ def render(template: str, facts: OrderFacts, business_name: str, *, reply_to: st
     subject = subject_pattern.format(number=facts.number)
     total = format_money(facts.total_cents, facts.currency)
     questions = f"\n\nQuestions? Write to {reply_to}." if reply_to else ""
+    follow = f"\n\nSee your order: {facts.status_url}" if facts.status_url else ""
     text = (
         f"Hi {name}, {plain}\n\n"
-        f"Items: {facts.items_summary}\nTotal: {total}{questions}\n\n— {business_name}"
+        f"Items: {facts.items_summary}\nTotal: {total}{follow}{questions}\n\n— {business_name}"
     )
     html = (
         f"<p>Hi {escape(name)}, {rich}</p>"
         f"<p>Items: {escape(facts.items_summary)}<br>Total: {escape(total)}</p>"
+        + (_html_link(facts.status_url) if facts.status_url else "")
         + (_html_questions(reply_to) if reply_to else "")
         + f"<p>— {escape(business_name)}</p>"
     )
-    sms = _shorten(f"{business_name}: Hi {name}, {plain}")
+    sms = _sms(f"{business_name}: Hi {name}, {plain}", facts.status_url)
     return Rendered(subject, text, html, sms)
+
+
+def _html_link(url: str) -> str:
+    return f'<p><a href="{escape(url)}">See your order</a></p>'
+
+
+def _sms(message: str, status_url: str) -> str:
+    """The SMS, shortened if need be — never the link at its end, which must work whole."""
+    if not status_url:
+        return _shorten(message)
+    return _shorten(message, SMS_LIMIT - len(status_url) - 1) + " " + status_url
 
 
 def _html_questions(reply_to: str) -> str:
@@ -143,5 +157,5 @@ def _fill(pattern: str, facts: OrderFacts, *, escape_html: bool) -> str:
 SMS_LIMIT = 320  # two GSM segments at most; one where the wording allows
 
 
-def _shorten(message: str) -> str:
-    return message if len(message) <= SMS_LIMIT else message[: SMS_LIMIT - 1] + "…"
+def _shorten(message: str, limit: int = SMS_LIMIT) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -201,6 +201,8 @@ def status_section() -> None:
         )
         st.divider()
         intake_status(status.intake_tokens)
+        st.divider()
+        status_links_status(status.status_links, status.status_links_problem)
 
 
 def database_status(kind: str, where: str) -> None:
@@ -237,6 +239,24 @@ def intake_status(tokens: int) -> None:
         st.caption(
             'The AI assistant cannot place orders yet. Add `[intake] tokens = ["…"]` to the '
             "secrets, or set `INTAKE_API_TOKENS`."
+        )
+
+
+def status_links_status(base: str | None, problem: str | None) -> None:
+    if base and not problem:
+        st.markdown("**Order status links** &nbsp; :green-badge[:material/link: On]")
+        st.caption(
+            f"Every e-mail and SMS links to the customer's order page at `{base}/o/…`. "
+            "Changing `ORDER_LINK_SECRET` turns every link already sent into “not found”."
+        )
+    else:
+        st.markdown("**Order status links** &nbsp; :orange-badge[Off]")
+        st.caption(
+            f"Messages carry no link to the customer's order page: {problem}. Set "
+            "`PUBLIC_BASE_URL` to the address customers reach this server at (e.g. "
+            "`https://orders.your-shop.example`) and `ORDER_LINK_SECRET` to a long random "
+            "string — as environment variables, or `public_base_url` and "
+            "`order_link_secret` under `[app]` in the secrets — then restart the app."
         )
 
 

@@ -332,6 +332,7 @@ class OrderStatusView:
     tracking_number: str | None
     tracking_url: str | None
     updated_at: datetime
+    status_url: str | None = None  # the customer's status page, when links are configured
 
 
 def order_status(db: Database, *, lookup: dict[str, Any]) -> OrderStatusView | None:
@@ -343,6 +344,7 @@ def order_status(db: Database, *, lookup: dict[str, Any]) -> OrderStatusView | N
             raise InvalidInput([FieldError("email", "give the customer's e-mail or phone")])
         row = session.execute(
             select(
+                Order.id,
                 Order.number,
                 Order.status,
                 Order.payment_status,
@@ -364,6 +366,7 @@ def order_status(db: Database, *, lookup: dict[str, Any]) -> OrderStatusView | N
         row.tracking_number,
         row.tracking_url,
         row.updated_at,
+        db.status_link(row.id) if db.status_link is not None else None,
     )
 
 

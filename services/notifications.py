@@ -12,7 +12,15 @@ from db.models import Contact, Notification, Order, OrderEvent, utc_now
 from db.unit_of_work import UnitOfWork
 from domain.enums import Channel, NotificationStatus
 from domain.order import OrderError, PaymentStatus
-from notify import CHANNEL_NAMES, choose_channel, facts_of, label, note_on_order, render_for
+from notify import (
+    CHANNEL_NAMES,
+    choose_channel,
+    facts_of,
+    label,
+    note_on_order,
+    render_for,
+    status_url,
+)
 from queries.notifications import RESENDABLE
 
 N = Notification
@@ -56,7 +64,7 @@ def resend_notification(db: Database, *, notification_id: int, actor: str) -> Re
             dedupe_key=f"resend:{old.id}",
             next_attempt_at=utc_now(),
             resend_of_id=old.id,
-            **_content(uow.session, old, order, channel),
+            **_content(uow.session, old, order, channel, status_url(db, order.id)),
         )
         uow.session.add(new)
         uow.flush()
@@ -87,7 +95,9 @@ def _resendable_row(session: Session, notification_id: int) -> Notification:
     return old
 
 
-def _content(session: Session, old: Notification, order: Order, channel: Channel) -> dict[str, str]:
+def _content(
+    session: Session, old: Notification, order: Order, channel: Channel, link: str
+) -> dict[str, str]:
     if channel is old.channel:
         # The very message the customer should have had.
         return {"subject": old.subject, "body_text": old.body_text, "body_html": old.body_html}
@@ -95,7 +105,8 @@ def _content(session: Session, old: Notification, order: Order, channel: Channel
     event = session.get(OrderEvent, old.event_id) if old.event_id else None
     reason = event.detail if event and old.template in ("cancelled", "back_in_progress") else ""
     refunded = old.template == "cancelled" and order.payment_status is PaymentStatus.REFUNDED
-    message = render_for(old.template, facts_of(order, reason=reason, refunded=refunded), session)
+    facts = facts_of(order, reason=reason, refunded=refunded, status_url=link)
+    message = render_for(old.template, facts, session)
     if channel is Channel.SMS:
         return {"subject": "", "body_text": message.sms, "body_html": ""}
     return {"subject": message.subject, "body_text": message.text, "body_html": message.html}

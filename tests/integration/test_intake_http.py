@@ -319,8 +319,10 @@ def test_an_order_status_is_given_for_the_customers_email_or_phone(api):
             "tracking_number",
             "tracking_url",
             "updated_at",
+            "status_url",
         }
         assert (status["number"], status["status"], status["carrier"]) == (number, "pending", None)
+        assert status["status_url"] is None  # this server has no PUBLIC_BASE_URL
 
 
 def test_a_missing_order_and_a_wrong_contact_get_the_same_404(api):

@@ -66,3 +66,26 @@ def test_the_status_shows_what_is_configured_but_never_a_secret(page_db, monkeyp
     assert f":blue-badge[{kind}]" in shown
     sqlite_warning = any("does not survive a reboot" in w for w in texts(at.warning))
     assert sqlite_warning == page_db.is_sqlite
+
+
+def test_without_status_link_settings_the_page_says_why_and_how(page_db, monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("ORDER_LINK_SECRET", "a-secret-never-shown")
+    at = run_page()
+    shown = " ".join(texts(at.markdown) + texts(at.caption))
+    assert "**Order status links** &nbsp; :orange-badge[Off]" in shown
+    assert "Messages carry no link to the customer's order page: `PUBLIC_BASE_URL` is not set" in (
+        shown
+    )
+    assert "`public_base_url` and `order_link_secret` under `[app]`" in shown
+    assert "a-secret-never-shown" not in shown
+
+
+def test_with_status_link_settings_the_page_shows_where_links_lead(page_db, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://orders.shop.example/")
+    monkeypatch.setenv("ORDER_LINK_SECRET", "a-secret-never-shown")
+    at = run_page()
+    shown = " ".join(texts(at.markdown) + texts(at.caption))
+    assert ":green-badge[:material/link: On]" in shown
+    assert "`https://orders.shop.example/o/…`" in shown
+    assert "a-secret-never-shown" not in shown
