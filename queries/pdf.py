@@ -242,8 +242,11 @@ def void_notice(order: DocumentOrder) -> str | None:
     """What the invoice must say about an order that will not be, or was not, paid for."""
     if order.status is OrderStatus.CANCELLED:
         reason = f": {order.cancel_reason}" if order.cancel_reason else ""
-        refunded = " and refunded" if order.payment_status is PaymentStatus.REFUNDED else ""
-        return f"ORDER CANCELLED{refunded.upper()} — nothing is due{reason}"
+        if order.payment_status is PaymentStatus.REFUNDED:
+            return f"ORDER CANCELLED AND REFUNDED — nothing is due{reason}"
+        if order.payment_status is PaymentStatus.PAID:
+            return f"ORDER CANCELLED — paid, refund outstanding{reason}"
+        return f"ORDER CANCELLED — nothing is due{reason}"
     if order.payment_status is PaymentStatus.REFUNDED:
         return "REFUNDED — the amount below was paid back in full"
     return None
