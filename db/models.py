@@ -136,6 +136,8 @@ class Order(Base):
         Index("ix_orders_contact_created", "contact_id", "created_at"),
         Index("ix_orders_payment_status", "payment_status"),
         Index("ix_orders_source", "source"),
+        # An index, not a constraint: SQLite adds one without rebuilding the table.
+        Index("uq_orders_invoice_number", "invoice_number", unique=True),
     )
 
     id: Mapped[intpk]
@@ -170,6 +172,9 @@ class Order(Base):
     tracking_number: Mapped[str | None] = mapped_column(String(100))
     tracking_url: Mapped[str | None] = mapped_column(String(500))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Given once, when the invoice is first issued (services/invoices.py), never reused.
+    invoice_number: Mapped[str | None] = mapped_column(String(20))
+    invoice_issued_at: Mapped[when]
     # Kept in step with the lines by the services, so the list never joins order_items.
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     items_summary: Mapped[str] = mapped_column(String(500), default="")

@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     CUSTOMER_MERGED = "customer_merged"
     NOTE = "note"
     NOTIFICATION = "notification"
+    INVOICE = "invoice"
 
 
 class Template(StrEnum):

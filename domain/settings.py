@@ -23,6 +23,10 @@ class BusinessSettings:
     default_country: str = "US"
     sender_name: str = ""
     reply_to_email: str = ""
+    # The seller on invoices and the return address on packing slips (the seller's name
+    # is the business name).
+    seller_address: str = ""
+    tax_id: str = ""
     notify_events: tuple[str, ...] = field(default=TEMPLATES)
 
     @property

@@ -26,6 +26,8 @@ FIELD_LABELS = {
     "free_shipping_over_cents": "free shipping threshold",
     "sender_name": "sender name",
     "reply_to_email": "reply-to e-mail",
+    "seller_address": "seller address",
+    "tax_id": "tax ID",
     "notify_events": "notifications",
 }
 FORM_LABELS = {
@@ -38,6 +40,8 @@ FORM_LABELS = {
     "free_shipping_over": "Free shipping from",
     "sender_name": "Sender name",
     "reply_to_email": "Reply-to e-mail",
+    "seller_address": "Seller address",
+    "tax_id": "Tax ID",
 }
 EXAMPLE_SUBTOTAL = 5_000
 
@@ -86,6 +90,22 @@ def business_section(values: dict[str, object]) -> None:
         key="settings.default_country",
         help="Two letters, e.g. US. Phone numbers without a country code are read as "
         "numbers of this country, and addresses without a country are in it.",
+    )
+    values["seller_address"] = left.text_area(
+        "Seller address",
+        current.seller_address,
+        max_chars=500,
+        height=100,
+        placeholder="Street\nCity, State ZIP\nCountry",
+        key="settings.seller_address",
+        help="On invoices as the seller's address, and on packing slips as the return address.",
+    )
+    values["tax_id"] = right.text_input(
+        "Tax ID",
+        current.tax_id,
+        max_chars=50,
+        key="settings.tax_id",
+        help="Your VAT or tax registration number, printed on invoices. Leave empty if none.",
     )
 
 

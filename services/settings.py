@@ -33,6 +33,8 @@ class SettingsIn(Strict):
     free_shipping_over: Money | None = None
     sender_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     reply_to_email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = ""
+    seller_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     notify_events: list[str] = Field(default_factory=lambda: list(TEMPLATES))
 
     @field_validator("free_shipping_over", mode="before")
@@ -62,6 +64,8 @@ class SettingsIn(Strict):
             default_country=self.default_country,
             sender_name=self.sender_name,
             reply_to_email=self.reply_to_email,
+            seller_address=self.seller_address,
+            tax_id=self.tax_id,
             notify_events=tuple(e for e in TEMPLATES if e in self.notify_events),
         )
 

@@ -25,9 +25,10 @@ from domain.order import (
     PaymentStatus,
     allowed_payment_targets,
 )
+from queries.documents import packing_slip
 from queries.orders import OrderDetails, order_details
 from queries.review import review_flags
-from services import orders
+from services import invoices, orders
 from services.orders import Change
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
@@ -81,6 +82,7 @@ def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDeta
         )
         _header(details, zone, flags)
         _actions(db, details, actor)
+        _documents(db, details, actor)
         _facts(details)
         _items(details)
         _history(details, zone)
@@ -128,6 +130,32 @@ def _actions(db: Database, d: OrderDetails, actor: str) -> None:
                 on_click=_open_editor,
                 args=(d.id,),
             )
+
+
+def _documents(db: Database, d: OrderDetails, actor: str) -> None:
+    """The packing slip and the invoice as PDFs, drawn only when their button is clicked.
+
+    The first invoice download issues the order's invoice number (and notes it on the
+    timeline); later ones print the same number.
+    """
+    with st.container(horizontal=True, gap="small", key="orders.documents"):
+        st.download_button(
+            "Packing slip",
+            data=lambda: packing_slip(db, d.id),
+            file_name=f"packing-slip-{d.number}.pdf",
+            mime="application/pdf",
+            key="orders.document.packing_slip",
+            icon=":material/package_2:",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Invoice",
+            data=lambda: invoices.invoice(db, order_id=d.id, actor=actor),
+            file_name=f"invoice-{d.number}.pdf",
+            mime="application/pdf",
+            key="orders.document.invoice",
+            icon=":material/receipt_long:",
+        )
 
 
 def _open_editor(order_id: int) -> None:
@@ -324,6 +352,7 @@ EVENT_TEXT = {
     "payment": "Payment",
     "edited": "Order edited",
     "note": "Note",
+    "invoice": "Invoice issued",
 }
 
 

@@ -141,3 +141,13 @@ def test_tokens_from_the_environment_are_read_from_a_separated_list():
 def test_the_database_is_described_without_its_password():
     text = Database.describe_url("postgresql+psycopg2://shop:hunter2@db.example:5432/orders")
     assert "hunter2" not in text and "db.example" in text
+
+
+def test_the_seller_address_and_tax_id_are_stored_for_documents(db):
+    values = {**FORM, "seller_address": "  12 Tea Lane\nLondon  ", "tax_id": " GB123 "}
+    changes = save_settings(db, values=values, actor="owner")
+    assert {"seller_address", "tax_id"} <= set(changes)
+    saved = business_settings(db)
+    assert (saved.seller_address, saved.tax_id) == ("12 Tea Lane\nLondon", "GB123")
+    with pytest.raises(InvalidInput):
+        save_settings(db, values={**FORM, "tax_id": "x" * 51}, actor="owner")

@@ -670,3 +670,14 @@ def test_an_export_runs_with_progress_and_offers_a_one_time_download_link(shop, 
     found.path.unlink()
     at.text_input(key="orders.search").input("c1@example.com").run()
     assert not at.get("link_button")  # its link was for the view before this search
+
+
+def test_the_order_offers_its_packing_slip_and_invoice_without_issuing_one(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    assert not at.exception
+    labels = [element.proto.label for element in at.get("download_button")]
+    assert labels == ["Packing slip", "Invoice"]
+    with shop.reading() as session:
+        # Drawn on click: opening the order gives it no invoice number.
+        assert session.get(Order, change.order_id).invoice_number is None
