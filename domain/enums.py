@@ -31,6 +31,8 @@ class NotificationStatus(StrEnum):
     DEAD = "dead"
     UNCERTAIN = "uncertain"
     UNDELIVERABLE = "undeliverable"
+    # Only logged: the channel has no provider credentials, so no customer received it.
+    DRY_RUN = "dry_run"
 
 
 class EventKind(StrEnum):
