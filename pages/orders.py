@@ -183,7 +183,7 @@ def orders_tab(tab: Tab) -> None:
     chosen, sort = filters_for(tab)
     order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts)
     opened_order()
-    export_panel.show(db, tab, chosen, settings)
+    export_panel.show(db, tab, chosen, settings, sort)
 
 
 def opened_order() -> None:
