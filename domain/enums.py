@@ -19,6 +19,14 @@ class Source(StrEnum):
     ASSISTANT = "assistant"
     API = "api"
 
+    @property
+    def label(self) -> str:
+        """As a person reads it (exports: "Assistant", not "assistant")."""
+        return SOURCE_LABELS[self]
+
+
+SOURCE_LABELS = {Source.MANUAL: "Manual", Source.ASSISTANT: "Assistant", Source.API: "API"}
+
 
 class NotificationStatus(StrEnum):
     QUEUED = "queued"
@@ -31,6 +39,8 @@ class NotificationStatus(StrEnum):
     DEAD = "dead"
     UNCERTAIN = "uncertain"
     UNDELIVERABLE = "undeliverable"
+    # Only logged: the channel has no provider credentials, so no customer received it.
+    DRY_RUN = "dry_run"
 
 
 class EventKind(StrEnum):

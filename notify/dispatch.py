@@ -260,6 +260,12 @@ class Dispatcher:
                 "sent_at": now,
                 "last_error": None,
             }
+        if receipt.outcome == "dry_run":  # logged, not sent: no sent_at, nothing on the order
+            return "dry_run", {
+                "status": NotificationStatus.DRY_RUN,
+                "provider_id": receipt.provider_id or None,
+                "last_error": None,
+            }
         if receipt.outcome == "retry" and row.attempts >= self.policy.max_attempts:
             return "dead", {"status": NotificationStatus.DEAD, "last_error": error}
         if receipt.outcome == "retry":

@@ -17,7 +17,7 @@ from ui.format import literal, table_time
 from ui.resources import database
 
 STATUSES = ["queued", "sending", "sent", "delivered", "bounced", "undelivered"]
-STATUSES += ["failed", "dead", "uncertain", "undeliverable"]
+STATUSES += ["failed", "dead", "uncertain", "undeliverable", "dry_run"]
 CHANNELS = {"email": "E-mail", "sms": "SMS", outbox.NO_CHANNEL: "None (undeliverable)"}
 
 require_staff()  # before anything reads data
@@ -39,11 +39,16 @@ for missing in bootstrap.dry_run_channels():
 show_flashes(banners=True)
 
 counts = outbox.status_counts(db)
-queued, failed, dead, uncertain = st.columns(4)
+queued, failed, dead, uncertain, dry_run = st.columns(5)
 queued.metric("Queued", f"{counts['queued'] + counts['sending']:,}")
 failed.metric("Failed", f"{counts['failed']:,}")
 dead.metric("Dead", f"{counts['dead']:,}")
 uncertain.metric("Uncertain", f"{counts['uncertain']:,}")
+dry_run.metric(
+    "Not sent (dry run)",
+    f"{counts['dry_run']:,}",
+    help="Only recorded: the channel has no provider configured, so no customer got these.",
+)
 
 
 def table(rows: list[OutboxRow], zone: ZoneInfo) -> pd.DataFrame:
@@ -55,7 +60,7 @@ def table(rows: list[OutboxRow], zone: ZoneInfo) -> pd.DataFrame:
             "Message": [r.message for r in rows],
             "Channel": [CHANNELS[r.channel or outbox.NO_CHANNEL] for r in rows],
             "To": [r.recipient for r in rows],
-            "Status": [r.status for r in rows],
+            "Status": [r.status_text for r in rows],
             "Attempts": [r.attempts for r in rows],
             "Last error": [r.last_error or "" for r in rows],
             "Resend of": [f"#{r.resend_of_id}" if r.resend_of_id else "" for r in rows],
@@ -64,7 +69,9 @@ def table(rows: list[OutboxRow], zone: ZoneInfo) -> pd.DataFrame:
 
 
 status_col, channel_col, dates_col = st.columns(3)
-statuses = status_col.multiselect("Status", STATUSES, key="notifications.status")
+statuses = status_col.multiselect(
+    "Status", STATUSES, format_func=outbox.status_text, key="notifications.status"
+)
 channels = channel_col.multiselect(
     "Channel", list(CHANNELS), format_func=CHANNELS.__getitem__, key="notifications.channel"
 )

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-import bootstrap
 from domain.enums import Source
 from domain.order import CURRENT, OrderStatus, PaymentStatus
 from queries.orders import (
@@ -84,13 +83,7 @@ with add:
         on_click=order_form.open_add,
         width="stretch",
     )
-dry_run = [missing.label for missing in bootstrap.dry_run_channels()]
-if dry_run:
-    st.warning(
-        f"Customer messages are in dry-run mode ({' and '.join(dry_run)}): they are recorded on "
-        "each order but **not sent**. The Notifications page says what to configure.",
-        icon=":material/unsubscribe:",
-    )
+# Dry run and open local mode: one line above every page (ui/setup_notice.py).
 with st.container(horizontal=True, gap="large", key="orders.counts"):
     for tab in Tab:
         st.metric(TAB_LABELS[tab], f"{counts[tab]:,}", width="content")
@@ -183,7 +176,7 @@ def orders_tab(tab: Tab) -> None:
     chosen, sort = filters_for(tab)
     order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts)
     opened_order()
-    export_panel.show(db, tab, chosen, settings)
+    export_panel.show(db, tab, chosen, settings, sort)
 
 
 def opened_order() -> None:

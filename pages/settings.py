@@ -11,7 +11,7 @@ from domain.order import OrderError
 from domain.settings import BusinessSettings, InvalidSetting, bp_to_percent
 from queries.orders import business_settings
 from services.settings import save_settings
-from ui.auth import current_actor, require_staff
+from ui.auth import Mode, current_actor, require_staff, sign_in_mode
 from ui.display import explain, plural
 from ui.flash import flash, show_flashes
 from ui.resources import database
@@ -206,6 +206,8 @@ def status_section() -> None:
         "(see `.streamlit/secrets.toml.example`); secret values are never shown."
     )
     with st.container(border=True):
+        sign_in_status(sign_in_mode())
+        st.divider()
         database_status(status.database_kind, status.database)
         st.divider()
         channel_status(
@@ -236,6 +238,20 @@ def database_status(kind: str, where: str) -> None:
             "PostgreSQL (set `DATABASE_URL` or `[connections.orders] url`).",
             icon=":material/warning:",
         )
+
+
+SIGN_IN = {Mode.OIDC: "OpenID Connect", Mode.PASSWORD: "Shared password"}
+
+
+def sign_in_status(mode: Mode) -> None:
+    if mode is not Mode.LOCAL:
+        st.markdown(f"**Sign-in** &nbsp; :green-badge[:material/check: {SIGN_IN[mode]}]")
+        return
+    st.markdown("**Sign-in** &nbsp; :orange-badge[:material/lock_open: Open local mode]")
+    st.caption(
+        "Anyone who can open this address can see and change orders. Before sharing it, set "
+        "`DASHBOARD_PASSWORD`, or configure `[auth]` sign-in with `[access] staff`."
+    )
 
 
 def channel_status(channel: str, live: bool, provider: str, needs: str) -> None:

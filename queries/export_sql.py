@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from domain.cells import FORMULA_TRIGGERS
+from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
 
 # Code points of the characters safe_cell guards against: = + - @ tab CR.
@@ -29,7 +30,7 @@ ORDER_CELLS = [
     ("stamp", "orders.created_at"),
     ("status", "orders.status"),
     ("payment", "orders.payment_status"),
-    ("text", "orders.source"),
+    ("source", "orders.source"),
     ("text", "orders.customer_first_name || ' ' || orders.customer_last_name"),
     ("text", "orders.customer_email"),
     ("text", "orders.customer_phone"),
@@ -68,6 +69,8 @@ ITEM_CELLS = [
 
 STATUS_LABELS = {s.value: s.label for s in OrderStatus}
 PAYMENT_LABELS = {p.value: p.label for p in PaymentStatus}
+SOURCE_LABELS = {s.value: s.label for s in Source}
+LABELS = {"status": STATUS_LABELS, "payment": PAYMENT_LABELS, "source": SOURCE_LABELS}
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,8 @@ def _cell(kind: str, raw: str, segments: list[Segment], sqlite: bool) -> str:
         return _money(raw, sqlite)
     if kind == "stamp":
         return _stamp(raw, segments, sqlite)
-    if kind == "status":
-        return _labels(raw, STATUS_LABELS)
-    if kind == "payment":
-        return _labels(raw, PAYMENT_LABELS)
+    if kind in LABELS:  # status, payment, source: as the page shows them
+        return _labels(raw, LABELS[kind])
     return raw  # numbers: csv.writer writes an integer as the database does
 
 

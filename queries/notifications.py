@@ -21,6 +21,14 @@ S = NotificationStatus
 RESENDABLE = frozenset({S.FAILED, S.DEAD, S.UNCERTAIN})
 NO_CHANNEL = "none"  # the channel filter's value for undeliverable rows
 LIST_LIMIT = 200
+# How staff read a status where its name alone would mislead: a dry-run message was only
+# logged (its channel has no provider credentials), and no customer received it.
+STATUS_TEXT = {S.DRY_RUN.value: "not sent — dry run"}
+
+
+def status_text(status: str) -> str:
+    """A notification status as the dashboard shows it."""
+    return STATUS_TEXT.get(status, status)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,10 @@ class OutboxRow:
     @property
     def message(self) -> str:
         return Template(self.template).short_label
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status)
 
     @property
     def can_resend(self) -> bool:

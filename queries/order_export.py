@@ -1,8 +1,15 @@
 """Export exactly the filtered view of the Orders page: CSV and Excel, orders and line items.
 
-Rows are read in keyset chunks and written as they come, so an export never holds the whole
-table in memory. Money is written as decimals with its currency, times with their zone, and
-any text cell a spreadsheet would run as a formula is neutralised.
+Rows come in the order the page shows them (its sort, the order id breaking ties), read in
+keyset chunks and written as they come, so an export never holds the whole table in memory.
+Status, payment and source read as on screen ("In Progress", "Assistant"). Money is written
+as decimals with its currency.
+
+CSV: times as ISO text with their offset, and any text cell a spreadsheet would run as a
+formula is neutralised with a leading '. Excel: times are real date-time cells, the
+business's wall time, with the zone named in the header; text goes in with write_string,
+which makes a text cell that Excel never runs as a formula, so it is written as it is —
+a phone number "+1 555…" stays exactly that, with no apostrophe.
 """
 
 from __future__ import annotations
@@ -17,14 +24,14 @@ from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from sqlalchemy import ColumnClause, Select, Table, func, literal_column, select
+from sqlalchemy import ColumnClause, Select, Table, func, literal, literal_column, select, tuple_
 
 from db.database import Database
 from db.models import Order, OrderItem
 from domain.cells import safe_cell
 from domain.money import to_decimal
 from queries.export_sql import ITEM_CELLS, ORDER_CELLS, cells_sql, zone_segments
-from queries.orders import OrderFilter, Tab, order_conditions
+from queries.orders import SORT_KEYS, OrderFilter, Sort, Tab, order_conditions
 
 CHUNK = 2_000
 
@@ -71,8 +78,24 @@ ITEM_HEADERS = [
 ]
 
 
-def _stamp(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
+def _stamp(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The moment in the business's zone, to the second (the CSV writes it as isoformat)."""
+    return moment.astimezone(zone).replace(microsecond=0) if moment else None
+
+
+def csv_text(value: Any) -> Any:
+    """A cell as the CSV has it: a time as ISO text with its offset, text made safe."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return safe_cell(value)
+
+
+def _sorted(query: Any, sort: Sort) -> Any:
+    """In the page's order: the sort's column, then the order id, both the same way."""
+    column, descending = SORT_KEYS[sort]
+    if descending:
+        return query.order_by(column.desc(), Order.id.desc())
+    return query.order_by(column.asc(), Order.id.asc())
 
 
 # Plain rows, not ORM objects: building an object per order costs more than the query.
@@ -82,35 +105,35 @@ EXPORT_COLUMNS = [
 
 
 def _order_chunks(
-    db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo
+    db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo, sort: Sort
 ) -> Iterator[list[Any]]:
     conditions = order_conditions(tab, filters, zone)
-    last_id = 0
+    column, descending = SORT_KEYS[sort]
+    after: list[Any] = []
     while True:
         with db.reading() as session:
-            chunk = list(
-                session.execute(
-                    select(*EXPORT_COLUMNS)
-                    .where(*conditions, Order.id > last_id)
-                    .order_by(Order.id)
-                    .limit(CHUNK)
-                )
-            )
+            query = select(*EXPORT_COLUMNS).where(*conditions, *after)
+            chunk = list(session.execute(_sorted(query, sort).limit(CHUNK)))
             if not chunk:
                 return
-            last_id = chunk[-1].id
+            last = chunk[-1]
+            key = tuple_(column, Order.id)
+            boundary = tuple_(literal(getattr(last, column.key), column.type), literal(last.id))
+            after = [key < boundary if descending else key > boundary]
             yield chunk
 
 
-def order_rows(db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> Iterator[list[Any]]:
-    for chunk in _order_chunks(db, tab, filters, zone):
+def order_rows(
+    db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo, sort: Sort = Sort.NEWEST
+) -> Iterator[list[Any]]:
+    for chunk in _order_chunks(db, tab, filters, zone, sort):
         for o in chunk:
             yield [
                 o.number,
                 _stamp(o.created_at, zone),
                 o.status.label,
                 o.payment_status.label,
-                o.source.value,
+                o.source.label,
                 f"{o.customer_first_name} {o.customer_last_name}",
                 o.customer_email,
                 o.customer_phone or "",
@@ -133,16 +156,19 @@ def order_rows(db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> 
             ]
 
 
-def item_rows(db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> Iterator[list[Any]]:
-    for chunk in _order_chunks(db, tab, filters, zone):
+def item_rows(
+    db: Database, tab: Tab, filters: OrderFilter, zone: ZoneInfo, sort: Sort = Sort.NEWEST
+) -> Iterator[list[Any]]:
+    for chunk in _order_chunks(db, tab, filters, zone, sort):
         by_id = {o.id: o for o in chunk}
+        place = {o.id: n for n, o in enumerate(chunk)}  # the orders' order on the page
         with db.reading() as session:
             items = session.execute(
-                select(*cast(Table, OrderItem.__table__).columns)
-                .where(OrderItem.order_id.in_(by_id))
-                .order_by(OrderItem.order_id, OrderItem.id)
-            )
-            for item in items:
+                select(*cast(Table, OrderItem.__table__).columns).where(
+                    OrderItem.order_id.in_(by_id)
+                )
+            ).all()
+            for item in sorted(items, key=lambda i: (place[i.order_id], i.id)):
                 o = by_id[item.order_id]
                 yield [
                     o.number,
@@ -187,7 +213,7 @@ def _csv_line(values: list[str]) -> bytes:
 
 
 def _formatted_select(
-    db: Database, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo
+    db: Database, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo, sort: Sort
 ) -> Select[Any]:
     """The export as one query over the filtered orders, every cell already text."""
     segments = zone_segments(zone, *_time_span(db))
@@ -196,14 +222,14 @@ def _formatted_select(
     conditions = order_conditions(tab, filters, zone)
     orders = cast(Table, Order.__table__)
     if kind == "orders":
-        return select(select_list).select_from(orders).where(*conditions).order_by(Order.id)
+        return _sorted(select(select_list).select_from(orders).where(*conditions), sort)
     items = cast(Table, OrderItem.__table__)
-    return (
+    query = (
         select(select_list)
         .select_from(items.join(orders, OrderItem.order_id == Order.id))
         .where(*conditions)
-        .order_by(OrderItem.order_id, OrderItem.id)
     )
+    return _sorted(query, sort).order_by(OrderItem.id)
 
 
 def _time_span(db: Database) -> tuple[datetime, datetime]:
@@ -276,7 +302,7 @@ class _CopyRows:
             self._progress(self.written)
 
 
-Rows = Callable[[Database, Tab, OrderFilter, ZoneInfo], Iterator[list[Any]]]
+Rows = Callable[[Database, Tab, OrderFilter, ZoneInfo, Sort], Iterator[list[Any]]]
 EXPORTS: dict[str, tuple[list[str], Rows]] = {
     "orders": (ORDER_HEADERS, order_rows),
     "items": (ITEM_HEADERS, item_rows),
@@ -291,6 +317,7 @@ def write_csv(
     tab: Tab,
     filters: OrderFilter,
     zone: ZoneInfo,
+    sort: Sort = Sort.NEWEST,
     progress: Progress | None = None,
 ) -> int:
     """Write the CSV export to `out` as it is read; returns the number of rows written.
@@ -302,16 +329,21 @@ def write_csv(
     """
     headers = EXPORTS[kind][0]
     out.write(BOM + _csv_line(headers))
-    statement = _formatted_select(db, kind, tab, filters, zone)
+    statement = _formatted_select(db, kind, tab, filters, zone, sort)
     if db.is_sqlite:
         return _sqlite_csv(db, statement, out, progress)
     return _copy_csv(db, statement, out, progress)
 
 
-def export_csv(db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo) -> bytes:
-    """The whole CSV file at once: for small exports and tests; pages use write_csv."""
+def export_csv(db: Database, **view: Any) -> bytes:
+    """The whole CSV file at once: for small exports and tests; pages use write_csv.
+    `view`: write_csv's keywords (kind, tab, filters, zone and, if not the newest first, sort)."""
+    return _all_at_once(write_csv, db, view)
+
+
+def _all_at_once(write: Callable[..., int], db: Database, view: dict[str, Any]) -> bytes:
     with io.BytesIO() as out:
-        write_csv(db, out, kind=kind, tab=tab, filters=filters, zone=zone)
+        write(db, out, **view)
         return out.getvalue()
 
 
@@ -323,6 +355,7 @@ def write_excel(
     tab: Tab,
     filters: OrderFilter,
     zone: ZoneInfo,
+    sort: Sort = Sort.NEWEST,
     progress: Progress | None = None,
 ) -> int:
     """Write the Excel export to `out`; returns the number of rows written."""
@@ -331,31 +364,41 @@ def write_excel(
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     sheet = book.add_worksheet("Orders" if kind == "orders" else "Line items")
     bold = book.add_format({"bold": True})
-    money_format = book.add_format({"num_format": "#,##0.00"})
-    sheet.write_row(0, 0, headers, bold)
+    formats = {
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+    }
+    sheet.write_row(0, 0, [excel_header(h, zone) for h in headers], bold)
+    sheet.set_column(headers.index("Date"), headers.index("Date"), 19)
     written = 0
-    for written, row in enumerate(rows(db, tab, filters, zone), start=1):
+    for written, row in enumerate(rows(db, tab, filters, zone, sort), start=1):
         for column, value in enumerate(row):
-            _write(sheet, written, column, value, money_format)
+            _write(sheet, written, column, value, formats)
         if progress and written % CHUNK == 0:
             progress(written)
     book.close()
     return written
 
 
-def export_excel(
-    db: Database, *, kind: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo
-) -> bytes:
+def excel_header(header: str, zone: ZoneInfo) -> str:
+    """The Excel header: its time cells hold wall time, so the column names the zone."""
+    return f"Date ({zone})" if header == "Date" else header
+
+
+def export_excel(db: Database, **view: Any) -> bytes:
     """The whole workbook at once: for small exports and tests; pages use write_excel."""
-    with io.BytesIO() as out:
-        write_excel(db, out, kind=kind, tab=tab, filters=filters, zone=zone)
-        return out.getvalue()
+    return _all_at_once(write_excel, db, view)
 
 
-def _write(sheet: Any, row: int, column: int, value: Any, money_format: Any) -> None:
+def _write(sheet: Any, row: int, column: int, value: Any, formats: dict[str, Any]) -> None:
     if isinstance(value, Decimal):
-        sheet.write_number(row, column, float(value), money_format)
+        sheet.write_number(row, column, float(value), formats["money"])
+    elif isinstance(value, datetime):  # Excel times have no zone: the business's wall time
+        sheet.write_datetime(row, column, value.replace(tzinfo=None), formats["time"])
     elif isinstance(value, int):
         sheet.write_number(row, column, value)
+    elif value is None:
+        sheet.write_blank(row, column, None)
     else:
-        sheet.write_string(row, column, safe_cell(value))
+        # A text cell, never run as a formula: written as it is, without safe_cell's '.
+        sheet.write_string(row, column, value)

@@ -19,7 +19,16 @@ from sqlalchemy.orm.util import identity_key
 
 import notify
 from db.database import Database
-from db.models import Contact, Order, OrderEvent, OrderItem, Product, insert_values, utc_now
+from db.models import (
+    Contact,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Product,
+    insert_values,
+    utc_now,
+)
 from db.settings import load_settings, settings_from, stored_settings
 from db.unit_of_work import StaleOrder, UnitOfWork
 from domain.enums import Channel, EventKind, Source, Template
@@ -60,6 +69,11 @@ class Change:
     status: OrderStatus
     payment_status: PaymentStatus
     notified: tuple[str, ...] = ()  # e.g. ("email to ada@example.com",)
+    # The message this kind of change sends when Settings let it (None: it sends none), and
+    # the channel of each `notified` entry (None: no one could be reached) — so the caller,
+    # who knows which channels only run in dry-run, can say what really happens.
+    message: Template | None = None
+    channels: tuple[Channel | None, ...] = ()
 
 
 # ---- creating ----
@@ -98,11 +112,11 @@ def create_order(
         _insert_order(uow.session, row)
         detail = _created_detail(row)
         event = record_event(uow, row, EventKind.CREATED, None, OrderStatus.PENDING, actor, detail)
-        notified = _notify(uow, row, contact, event, Template.RECEIVED, settings)
+        sent = _notify(uow, row, contact, event, Template.RECEIVED, settings)
         if before_commit is not None:
             before_commit(uow.session, row)
         uow.commit()
-        return _change(row, notified)
+        return _change(row, sent, Template.RECEIVED)
 
 
 # The hot path of order intake writes with prebuilt Core statements: the ORM's unit of work
@@ -392,11 +406,11 @@ def _apply(
         record_event(uow, order, e.kind, e.before, e.after, actor, e.detail, now)
         for e in outcome.events
     ]
-    notified: tuple[str, ...] = ()
+    sent = None
     if outcome.template is not None:
         facts = notify.facts_of(order, reason=outcome.reason, refunded=outcome.refunded)
-        notified = _notify(uow, order, contact, recorded[0], outcome.template, settings, facts)
-    return _change(order, notified)
+        sent = _notify(uow, order, contact, recorded[0], outcome.template, settings, facts)
+    return _change(order, sent, outcome.template)
 
 
 REASON_LIMIT = 1000
@@ -468,7 +482,7 @@ def edit_order(
             detail = json.dumps(changed, default=str)
             record_event(uow, order, EventKind.EDITED, None, None, actor, detail)
         uow.commit()
-        return _change(order, ())
+        return _change(order, None, None)
 
 
 def _editable_snapshot(order: Order) -> dict[str, Any]:
@@ -634,8 +648,8 @@ def _notify(
     template: Template,
     settings: BusinessSettings,
     facts: notify.OrderFacts | None = None,
-) -> tuple[str, ...]:
-    row = notify.enqueue(
+) -> Notification | None:
+    return notify.enqueue(
         uow,
         order=order,
         contact=contact,
@@ -644,14 +658,14 @@ def _notify(
         settings=settings,
         facts=facts or notify.facts_of(order),
     )
-    if row is None:
-        return ()
-    if row.channel is None:
-        return ("no one: the customer has no usable e-mail or phone",)
-    return (f"{row.channel.value} to {row.recipient}",)
 
 
-def _change(order: Order | OrderNow, notified: tuple[str, ...]) -> Change:
+def _change(order: Order | OrderNow, sent: Notification | None, message: Template | None) -> Change:
+    notified: tuple[str, ...] = ()
+    if sent is not None and sent.channel is not None:
+        notified = (f"{sent.channel.value} to {sent.recipient}",)
+    elif sent is not None:
+        notified = ("no one: the customer has no usable e-mail or phone",)
     return Change(
         order_id=order.id,
         number=order.number,
@@ -659,6 +673,8 @@ def _change(order: Order | OrderNow, notified: tuple[str, ...]) -> Change:
         status=order.status,
         payment_status=order.payment_status,
         notified=notified,
+        message=message,
+        channels=() if sent is None else (sent.channel,),
     )
 
 

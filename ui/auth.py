@@ -107,19 +107,18 @@ def require_staff() -> str:
     return actor
 
 
-def account_bar() -> None:
-    """Who is signed in and a way out (sidebar), or the open-mode banner. Once per run."""
+def account_bar() -> Mode:
+    """Who is signed in and a way out (sidebar); returns the sign-in mode. Once per run.
+
+    Open local mode has no one to show: ui.setup_notice says so, with what else is not set up.
+    """
     mode = Mode(st.session_state.get(MODE, Mode.LOCAL))
     if mode is Mode.LOCAL:
-        st.warning(
-            "**Open local mode** — anyone who can open this address can see and change "
-            "orders. Set `DASHBOARD_PASSWORD` or configure `[auth]` sign-in before sharing it.",
-            icon=":material/lock_open:",
-        )
-        return
+        return mode
     with st.sidebar:
         st.caption(f"Signed in as {literal(current_actor())}")
         st.button("Sign out", key="auth.sign_out", icon=":material/logout:", on_click=_sign_out)
+    return mode
 
 
 def _sign_out() -> None:

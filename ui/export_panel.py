@@ -16,7 +16,7 @@ import bootstrap
 from db.database import Database
 from domain.settings import BusinessSettings
 from queries.order_export import export_size, write_csv, write_excel
-from queries.orders import OrderFilter, Tab
+from queries.orders import OrderFilter, Sort, Tab
 
 READY = "orders.export.ready"  # tab → the ReadyExport last written for it
 FORMATS = {
@@ -32,25 +32,27 @@ KINDS = (("orders", "Orders"), ("items", "Line items"))
 
 @dataclass(frozen=True)
 class ReadyExport:
-    made_for: OrderFilter  # a link for other filters would download another view
+    made_for: tuple[OrderFilter, Sort]  # a link for other filters or sort is another view
     file_name: str
     url: str
 
 
-def show(db: Database, tab: Tab, filters: OrderFilter, settings: BusinessSettings) -> None:
+def show(
+    db: Database, tab: Tab, filters: OrderFilter, settings: BusinessSettings, sort: Sort
+) -> None:
     with st.expander("Export this view", icon=":material/download:"):
         st.caption(
-            "Exactly the orders matching the tab and filters above. Money as decimals in "
-            f"{settings.currency}; times in {settings.timezone}."
+            "Exactly the orders matching the tab and filters above, in the order shown. Money "
+            f"as decimals in {settings.currency}; times in {settings.timezone}."
         )
         ready: dict[Tab, ReadyExport] = st.session_state.setdefault(READY, {})
         buttons = [(kind, label, fmt) for kind, label in KINDS for fmt in FORMATS]
         for column, (kind, label, fmt) in zip(st.columns(4), buttons, strict=True):
             name = FORMATS[fmt][2]
             if column.button(f"{label} ({name})", key=f"orders.export.{kind}.{fmt}.{tab.value}"):
-                ready[tab] = _export(db, kind, fmt, tab, filters, settings.zone)
+                ready[tab] = _export(db, kind, fmt, tab, (filters, sort), settings.zone)
         made = ready.get(tab)
-        if made is not None and made.made_for == filters:
+        if made is not None and made.made_for == (filters, sort):
             st.link_button(
                 f"Download {made.file_name}",
                 made.url,
@@ -62,9 +64,10 @@ def show(db: Database, tab: Tab, filters: OrderFilter, settings: BusinessSetting
 
 
 def _export(
-    db: Database, kind: str, fmt: str, tab: Tab, filters: OrderFilter, zone: ZoneInfo
+    db: Database, kind: str, fmt: str, tab: Tab, view: tuple[OrderFilter, Sort], zone: ZoneInfo
 ) -> ReadyExport:
     """Write the export with a progress bar."""
+    filters, sort = view
     writer, mime, _name = FORMATS[fmt]
     file_name = f"{kind}-{tab.value}-{date.today().isoformat()}.{fmt}"
     total = export_size(db, kind=kind, tab=tab, filters=filters, zone=zone)
@@ -75,10 +78,10 @@ def _export(
 
     token = bootstrap.export_files.write(
         lambda out: writer(
-            db, out, kind=kind, tab=tab, filters=filters, zone=zone, progress=progress
+            db, out, kind=kind, tab=tab, filters=filters, zone=zone, sort=sort, progress=progress
         ),
         file_name=file_name,
         mime=mime,
     )
     bar.empty()
-    return ReadyExport(filters, file_name, f"/exports/{token}")
+    return ReadyExport(view, file_name, f"/exports/{token}")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+import bootstrap
 from db.database import Database
 from db.unit_of_work import StaleOrder
 from domain.enums import EventKind
@@ -26,6 +27,7 @@ from domain.order import (
     allowed_payment_targets,
 )
 from queries.documents import packing_slip
+from queries.notifications import status_text
 from queries.orders import OrderDetails, order_details
 from queries.review import review_flags
 from services import invoices, orders
@@ -45,15 +47,39 @@ PAST_TENSE = {
 }
 
 
-def notified_text(change: Change) -> str:
+NO_MESSAGE = "This change sends the customer no message."
+# Payment changes that send nothing by rule (failed and refunded tell the customer).
+PAYMENT_SILENT = {
+    PaymentStatus.PAID: "Marking an order paid sends no message.",
+    PaymentStatus.PENDING: "Resetting the payment to pending sends no message.",
+}
+WOULD = {"email": "e-mailed", "sms": "texted"}
+
+
+def notified_text(
+    change: Change, dry_run: frozenset[str] = frozenset(), silent: str = NO_MESSAGE
+) -> str:
+    """What the customer hears of this change, true to Settings and to dry-run channels."""
     if not change.notified:
+        if change.message is None:
+            return silent
         return "No customer message for this change (turned off in Settings)."
     if change.notified[0].startswith("no one"):
         return "The customer could not be told: no usable e-mail or phone."
-    return "The customer will be notified by " + ", ".join(map(literal, change.notified)) + "."
+    parts = []
+    for text, channel in zip(change.notified, change.channels, strict=False):
+        recipient = literal(text.split(" to ", 1)[-1])
+        how = WOULD.get(channel.value if channel else "", "notified")
+        if channel is not None and channel.value in dry_run:
+            parts.append(f"would be {how} to {recipient} (dry run: not sent)")
+        else:
+            parts.append(f"will be {how} to {recipient}")
+    return "The customer " + " and ".join(parts) + "."
 
 
-def perform(number: str, done: str, call: Callable[[], Change | None]) -> None:
+def perform(
+    number: str, done: str, call: Callable[[], Change | None], silent: str = NO_MESSAGE
+) -> None:
     """Run one write; turn its outcome into a message for the next run."""
     try:
         change = call()
@@ -64,8 +90,11 @@ def perform(number: str, done: str, call: Callable[[], Change | None]) -> None:
     except OUTAGE:
         flash(NOT_SAVED, "error")
     else:
-        suffix = f" {notified_text(change)}" if change is not None else ""
-        flash(f"{number} {done}.{suffix}")
+        if change is None:
+            flash(f"{number} {done}.")
+            return
+        dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
+        flash(f"{number} {done}. {notified_text(change, dry_run, silent)}")
 
 
 def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
@@ -277,6 +306,7 @@ def _payment_button(db: Database, d: OrderDetails, actor: str, target: PaymentSt
             lambda: orders.set_payment_status(
                 db, order_id=d.id, expected_version=d.version, actor=actor, payment=target
             ),
+            PAYMENT_SILENT.get(target, NO_MESSAGE),
         ),
     )
 
@@ -391,7 +421,8 @@ def _history(d: OrderDetails, zone: ZoneInfo) -> None:
             target = literal(f"{n.channel} to {n.recipient}" if n.channel else "no channel")
             problem = f" — {literal(n.last_error)}" if n.last_error and n.status != "sent" else ""
             st.markdown(
-                f"{n.template.replace('_', ' ').capitalize()} · **{n.status}**{problem}  \n"
+                f"{n.template.replace('_', ' ').capitalize()} · **{status_text(n.status)}**"
+                f"{problem}  \n"
                 f":gray[{target} · {when(n.created_at, zone)}]"
             )
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
-Outcome = Literal["sent", "retry", "failed", "uncertain"]
+# "dry_run": only logged, never handed to a provider (the channel has no credentials).
+Outcome = Literal["sent", "retry", "failed", "uncertain", "dry_run"]
 
 SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"
 

@@ -21,4 +21,4 @@ class DryRunProvider:
             message.text,
             provider_id,
         )
-        return Receipt("sent", provider_id=provider_id)
+        return Receipt("dry_run", provider_id=provider_id)

@@ -430,3 +430,22 @@ def test_the_dispatch_command_sends_what_is_due_and_exits(db, catalogue, fake):
     assert "dispatched: 1 sent" in done.stdout
     assert last_notification(db, change.order_id).status == "sent"
     assert len(fake.requests) == 1
+
+
+def test_a_dry_run_message_is_recorded_as_dry_run_never_as_sent(db, catalogue):
+    """Without credentials a message is only logged: it is `dry_run`, with no sent time and
+    nothing on the order's timeline (no problem to report, no delivery to claim)."""
+    from notify.providers import build_providers
+
+    no_credentials = build_providers(lambda name: None)
+    change = orders.create_order(db, order=order_data(), actor=ACTOR)
+
+    done = Dispatcher(db, no_credentials).run_once()
+
+    assert done == Counter({"dry_run": 1})
+    row = last_notification(db, change.order_id)
+    assert row.status == NotificationStatus.DRY_RUN == "dry_run"
+    with db.reading() as session:
+        stored = session.get(Notification, row.id)
+        assert stored.sent_at is None and stored.provider_id.startswith("dry-run-")
+    assert system_notes(db, change.order_id) == []

@@ -1,9 +1,9 @@
 """The database-formatted CSV export is byte for byte what the Python row builders give.
 
 `reference_csv` is the implementation the fast export replaced: the rows that
-queries.order_export builds in Python (and the Excel export writes), put through safe_cell
-and csv.writer. Every export here must equal its output, on tricky data: formulas, quotes,
-commas, newlines, NULLs, unicode, and times at DST edges.
+queries.order_export builds in Python (and the Excel export writes), put through csv_text
+(safe_cell, and times as ISO text) and csv.writer. Every export here must equal its output,
+on tricky data: formulas, quotes, commas, newlines, NULLs, unicode, and times at DST edges.
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from sqlalchemy import update
 from db.models import Order, OrderItem
 from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
-from queries.order_export import EXPORTS, export_csv, safe_cell, write_csv
-from queries.orders import OrderFilter, Tab
+from queries.order_export import EXPORTS, csv_text, export_csv, write_csv
+from queries.orders import OrderFilter, Sort, Tab
 from services import orders
 from tests.builders import add_catalogue, order_data
 
 # ---- the reference: the export's rows built in Python, as the Excel export writes them ----
 
 
-def reference_csv(db, *, kind, tab, filters, zone) -> bytes:
+def reference_csv(db, *, kind, tab, filters, zone, sort=Sort.NEWEST) -> bytes:
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     headers, rows = EXPORTS[kind]
     writer.writerow(headers)
-    for row in rows(db, tab, filters, zone):
-        writer.writerow([safe_cell(value) for value in row])
+    for row in rows(db, tab, filters, zone, sort):
+        writer.writerow([csv_text(value) for value in row])
     return ("\ufeff" + text.getvalue()).encode()
 
 
@@ -156,6 +156,23 @@ def test_every_filter_exports_the_same_bytes_as_before(tricky, kind, zone):
     assert b"'=HYPERLINK" in everything  # the tricky data is really there
     if kind == "orders":
         assert b'"1 Line\nTwo"' in everything and "Ωmega 😀".encode() in everything
+
+
+@pytest.mark.parametrize("kind", ["orders", "items"])
+def test_every_sort_exports_the_same_bytes_in_the_order_the_page_shows(tricky, kind):
+    from queries.orders import list_orders
+
+    for sort in Sort:
+        expected = reference_csv(
+            tricky, kind=kind, tab=Tab.ALL, filters=OrderFilter(), zone=NEW_YORK, sort=sort
+        )
+        got = export_csv(
+            tricky, kind=kind, tab=Tab.ALL, filters=OrderFilter(), zone=NEW_YORK, sort=sort
+        )
+        assert got == expected, sort
+        shown = [r.number for r in list_orders(tricky, tab=Tab.ALL, sort=sort, page_size=50).rows]
+        numbers = [row[0] for row in csv.reader(io.StringIO(got.decode("utf-8-sig")))][1:]
+        assert list(dict.fromkeys(numbers)) == shown, sort
 
 
 def test_a_long_export_streams_to_a_file_and_reports_progress(db, tmp_path):

@@ -385,12 +385,12 @@ def test_build_providers_picks_real_providers_that_send_to_the_configured_hosts(
     assert server.requests[1].form["StatusCallback"] == "https://shop.example/status"
 
 
-def test_dry_run_send_returns_sent_and_logs_the_message(caplog):
+def test_dry_run_send_returns_dry_run_not_sent_and_logs_the_message(caplog):
     caplog.set_level(logging.INFO, logger="product_orders.notifications")
 
     receipt = DryRunProvider("sms").send(SMS)
 
-    assert receipt.outcome == "sent"
+    assert receipt.outcome == "dry_run"
     assert receipt.provider_id.startswith("dry-run-")
     assert "+15558675310" in caplog.text and SMS.text in caplog.text
 

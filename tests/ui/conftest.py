@@ -15,6 +15,24 @@ def open_mode(monkeypatch):
 
 
 @pytest.fixture
+def dry_run(monkeypatch):
+    """No provider credentials: both channels only record their messages."""
+    from tests.fakes.notify import provider_secrets
+
+    for name in provider_secrets("http://127.0.0.1:9"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def configured(monkeypatch):
+    """Both providers configured (pointing nowhere: pages never send)."""
+    from tests.fakes.notify import provider_secrets
+
+    for name, value in provider_secrets("http://127.0.0.1:9").items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def page_db(db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db.url)
     return db

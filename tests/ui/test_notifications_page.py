@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
@@ -8,22 +7,7 @@ from db.models import Notification, OrderEvent
 from domain.enums import NotificationStatus
 from services import orders
 from tests.builders import add_catalogue, order_data
-from tests.fakes.notify import provider_secrets
 from tests.ui.conftest import open_page
-
-PROVIDER_SETTINGS = list(provider_secrets("http://127.0.0.1:9"))
-
-
-@pytest.fixture
-def dry_run(monkeypatch):
-    for name in PROVIDER_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def configured(monkeypatch):
-    for name, value in provider_secrets("http://127.0.0.1:9").items():
-        monkeypatch.setenv(name, value)
 
 
 def run_page() -> AppTest:
@@ -65,7 +49,13 @@ def test_an_empty_outbox_says_what_to_do(page_db, configured):
     at = run_page()
     assert not at.exception
     assert "No notifications yet" in at.info[0].value
-    assert metrics(at) == {"Queued": "0", "Failed": "0", "Dead": "0", "Uncertain": "0"}
+    assert metrics(at) == {
+        "Queued": "0",
+        "Failed": "0",
+        "Dead": "0",
+        "Uncertain": "0",
+        "Not sent (dry run)": "0",
+    }
 
 
 def test_the_page_says_plainly_that_notifications_are_not_delivered_without_credentials(
@@ -89,7 +79,13 @@ def test_the_counts_show_queued_failed_dead_and_uncertain(page_db, configured):
 
     at = run_page()
 
-    assert metrics(at) == {"Queued": "3", "Failed": "1", "Dead": "1", "Uncertain": "0"}
+    assert metrics(at) == {
+        "Queued": "3",
+        "Failed": "1",
+        "Dead": "1",
+        "Uncertain": "0",
+        "Not sent (dry run)": "0",
+    }
     assert sorted(table_statuses(at)) == ["dead", "failed", "queued", "queued", "queued"]
 
 
@@ -151,3 +147,17 @@ def test_the_preview_shows_a_real_orders_message(page_db, configured):
     assert f"**Subject:** Order {change.number} has shipped" in at.markdown[0].value
     assert "tracking number 1Z999AA10123456784" in at.code[0].value
     assert at.code[1].value.startswith("Product Orders: Hi Ada")
+
+
+def test_dry_run_messages_are_counted_filtered_and_shown_as_not_sent(page_db, dry_run):
+    five_orders(page_db)
+    set_statuses(page_db, *[NotificationStatus.DRY_RUN] * 3, NotificationStatus.SENT)
+    at = run_page()
+
+    assert metrics(at)["Not sent (dry run)"] == "3"
+    assert sorted(table_statuses(at)) == ["not sent — dry run"] * 3 + ["queued", "sent"]
+
+    at.multiselect(key="notifications.status").select("dry_run").run()
+
+    assert table_statuses(at) == ["not sent — dry run"] * 3
+    assert not at.exception

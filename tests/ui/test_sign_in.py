@@ -100,7 +100,7 @@ def last_actor(db, order_id: int) -> str:
 
 def test_without_sign_in_settings_the_dashboard_is_open_and_says_so(shop):
     at = run(dashboard())
-    assert any("Open local mode" in w.value for w in at.warning)
+    assert any("Open local mode" in m.value for m in at.markdown)
     assert at.dataframe, "the orders table shows in open mode"
     assert auth.sign_in_mode() is auth.Mode.LOCAL
 
@@ -112,7 +112,7 @@ def test_with_a_password_nothing_of_the_orders_shows_before_sign_in(shop, monkey
     monkeypatch.setenv("DASHBOARD_PASSWORD", PASSWORD)
     at = run(dashboard())
     assert [t.label for t in at.text_input] == ["Your name", "Password"]
-    assert not any("Open local mode" in w.value for w in at.warning)
+    assert not any("Open local mode" in m.value for m in at.markdown)
     assert_no_order_data(at)
 
 
@@ -221,7 +221,7 @@ def test_staff_on_the_list_get_in_whatever_the_case_and_act_under_their_email(sh
     at.user = {"is_logged_in": True, "email": "owner@SHOP.example", "name": "Owner"}
     run(at)
     assert at.dataframe
-    assert not any("Open local mode" in w.value for w in at.warning)
+    assert not any("Open local mode" in m.value for m in at.markdown)
     confirm_first_pending(at)
     assert last_actor(db, change.order_id) == "owner@SHOP.example"
 
