@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import anyio
 import httpx2
 import mcp
 import mcp_types as types
@@ -20,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import func, select
 
 from db.models import Order
+from tests import aio
 from tests.builders import order_data
 from tests.conftest import BACKENDS
 from tests.integration.intake_support import OTHER_TOKEN, TOKEN, Api, Client, running_api
@@ -63,7 +63,7 @@ def with_session(api: Api, work: Callable[[ClientSession], Awaitable[T]]) -> T:
         async with mcp_session(api.url) as session:
             return await work(session)
 
-    return anyio.run(main)
+    return aio.run(main)
 
 
 def call(api: Api, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
@@ -132,7 +132,7 @@ def test_a_client_on_the_2026_protocol_without_a_handshake_is_served_too(api):
             found = await client.call_tool("list_products", {"query": "mug"})
             return client.protocol_version, found
 
-    version, result = anyio.run(main)
+    version, result = aio.run(main)
     assert version == "2026-07-28"
     assert [p["sku"] for p in result.structured_content["products"]] == ["MUG-001"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 import bootstrap
 from api import health
 from db.migrate import SchemaOutOfDate
+from tests import aio
 
 
 def check(monkeypatch: pytest.MonkeyPatch, problem: Exception | None) -> tuple[int, dict]:
@@ -23,9 +22,7 @@ def check(monkeypatch: pytest.MonkeyPatch, problem: Exception | None) -> tuple[i
 
     monkeypatch.setattr(bootstrap, "database", database)
     request = SimpleNamespace(receive=lambda: None)
-    # A thread of its own: the browser tests may leave an event loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        response = pool.submit(asyncio.run, health.healthz(request)).result()
+    response = aio.run(lambda: health.healthz(request))
     return response.status_code, json.loads(response.body)
 
 
