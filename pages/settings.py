@@ -4,15 +4,15 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from bootstrap import configuration_status
 from domain.enums import TEMPLATE_LABELS, TEMPLATES
 from domain.money import CURRENCY_SYMBOLS, format_money, price_line, totals_of
 from domain.order import OrderError
 from domain.settings import BusinessSettings, InvalidSetting, bp_to_percent
 from queries.orders import business_settings
 from services.settings import save_settings
-from ui.auth import Mode, current_actor, require_staff, sign_in_mode
-from ui.display import explain, plural
+from ui.auth import current_actor, require_staff
+from ui.configuration import show_configuration
+from ui.display import explain
 from ui.flash import flash, show_flashes
 from ui.resources import database
 
@@ -198,106 +198,8 @@ def settings_form() -> None:
     st.rerun()
 
 
-def status_section() -> None:
-    status = configuration_status(db)
-    st.subheader("What is configured")
-    st.caption(
-        "Read-only. Set these as environment variables or in `.streamlit/secrets.toml` "
-        "(see `.streamlit/secrets.toml.example`); secret values are never shown."
-    )
-    with st.container(border=True):
-        sign_in_status(sign_in_mode())
-        st.divider()
-        database_status(status.database_kind, status.database)
-        st.divider()
-        channel_status(
-            "E-mail", status.email_live, "SendGrid", "`SENDGRID_API_KEY` and `SENDGRID_FROM_EMAIL`"
-        )
-        st.divider()
-        channel_status(
-            "SMS",
-            status.sms_live,
-            "Twilio",
-            "`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_FROM_NUMBER` "
-            "(or `TWILIO_MESSAGING_SERVICE_SID`)",
-        )
-        st.divider()
-        intake_status(status.intake_tokens)
-        st.divider()
-        status_links_status(status.status_links, status.status_links_problem)
-
-
-def database_status(kind: str, where: str) -> None:
-    name = "SQLite" if kind == "sqlite" else "PostgreSQL"
-    st.markdown(f"**Database** &nbsp; :blue-badge[{name}]")
-    st.code(where, language=None, wrap_lines=True)
-    if kind == "sqlite":
-        st.warning(
-            "On Streamlit Community Cloud the app's disk does not survive a reboot or a "
-            "redeploy, so orders kept in this SQLite file would be lost there. Use a hosted "
-            "PostgreSQL (set `DATABASE_URL` or `[connections.orders] url`).",
-            icon=":material/warning:",
-        )
-
-
-SIGN_IN = {Mode.OIDC: "OpenID Connect", Mode.PASSWORD: "Shared password"}
-
-
-def sign_in_status(mode: Mode) -> None:
-    if mode is not Mode.LOCAL:
-        st.markdown(f"**Sign-in** &nbsp; :green-badge[:material/check: {SIGN_IN[mode]}]")
-        return
-    st.markdown("**Sign-in** &nbsp; :orange-badge[:material/lock_open: Open local mode]")
-    st.caption(
-        "Anyone who can open this address can see and change orders. Before sharing it, set "
-        "`DASHBOARD_PASSWORD`, or configure `[auth]` sign-in with `[access] staff`."
-    )
-
-
-def channel_status(channel: str, live: bool, provider: str, needs: str) -> None:
-    if live:
-        st.markdown(f"**{channel}** &nbsp; :green-badge[:material/check: {provider}]")
-        st.caption(f"Messages are sent through {provider}.")
-    else:
-        st.markdown(f"**{channel}** &nbsp; :orange-badge[:material/science: Dry-run]")
-        st.caption(
-            f"Messages are recorded on each order but not sent. "
-            f"To send through {provider}, set {needs}."
-        )
-
-
-def intake_status(tokens: int) -> None:
-    if tokens:
-        st.markdown(f"**Order intake API** &nbsp; :green-badge[{plural(tokens, 'token')}]")
-        st.caption("The AI assistant can place orders with any of these tokens.")
-    else:
-        st.markdown("**Order intake API** &nbsp; :orange-badge[No tokens]")
-        st.caption(
-            'The AI assistant cannot place orders yet. Add `[intake] tokens = ["…"]` to the '
-            "secrets, or set `INTAKE_API_TOKENS`."
-        )
-
-
-def status_links_status(base: str | None, problem: str | None) -> None:
-    if base and not problem:
-        st.markdown("**Order status links** &nbsp; :green-badge[:material/link: On]")
-        st.caption(
-            f"Every e-mail and SMS links to the customer's order page at `{base}/o/…`. "
-            "Changing `ORDER_LINK_SECRET` turns every link already sent into “not found”."
-        )
-    else:
-        st.markdown("**Order status links** &nbsp; :orange-badge[Off]")
-        st.caption(
-            f"Messages carry no link to the customer's order page: {problem}. Set "
-            "`PUBLIC_BASE_URL` to the address customers reach this server at (e.g. "
-            "`https://orders.your-shop.example`) and `ORDER_LINK_SECRET` to a long random "
-            "string — as environment variables, or `public_base_url` and "
-            "`order_link_secret` under `[app]` in the secrets — then restart the app."
-        )
-
-
 form_column, status_column = st.columns([3, 2], gap="large")
 with form_column:
     settings_form()
 with status_column:
-    status_section()
+    show_configuration(db)
