@@ -34,7 +34,7 @@ def prebuilt() -> pd.DataFrame:
             "Status": [[statuses[i % len(statuses)].label] for i in range(ROWS)],
             "Payment": [[payments[i % len(payments)].label] for i in range(ROWS)],
             "Date": [f"2026-11-{1 + i % 28:02d} 10:{i % 60:02d}" for i in range(ROWS)],
-            "Actions": ["Confirm Order · Cancel Order" for _ in range(ROWS)],
+            "Actions": ["Next: Confirm Order" for _ in range(ROWS)],
         }
     )  # fmt: skip
 
@@ -63,7 +63,7 @@ def table(tab: int) -> None:
         prebuilt(),
         key=f"floor.table.{tab}",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["multi-row", "single-cell"],
         hide_index=True,
         column_config=ORDER_COLUMNS,
         width="stretch",

@@ -41,6 +41,17 @@ SORT_LABELS = {
 LINKED = "orders.linked"  # the ?order= link last followed, so a re-run does not follow it again
 COUNTED_THIS_RUN = "orders.counted_this_run"
 COUNTED_AT_LOOK = "orders.counted_at_look"
+HOW_TO_OPEN = (
+    "Click any cell of an order to open it · tick the boxes on the left to act on several "
+    "orders at once"
+)
+
+
+def tab_of(status: OrderStatus) -> Tab:
+    if status is OrderStatus.PENDING:
+        return Tab.PENDING
+    return Tab.CURRENT if status in CURRENT else Tab.ALL
+
 
 require_staff()  # before anything reads data
 db = database()
@@ -68,6 +79,8 @@ if linked and linked != st.session_state.get(LINKED):
         st.warning(f"There is no order {literal(linked)}.")
     else:
         st.session_state[SELECTED] = found.id
+        # Behind it, the tab that holds it: a completed order is under All Orders.
+        st.session_state["orders.tab"] = TAB_LABELS[tab_of(found.status)]
 
 
 # ---- header ----
@@ -173,21 +186,21 @@ def _date_range(value: object) -> tuple[date | None, date | None]:
 
 
 def orders_tab(tab: Tab) -> None:
+    st.caption(HOW_TO_OPEN)
     chosen, sort = filters_for(tab)
-    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts)
-    opened_order()
+    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts, actor=actor)
     export_panel.show(db, tab, chosen, settings, sort)
 
 
 def opened_order() -> None:
-    """The selected order, right under the table; the URL follows it (?order=…)."""
+    """The selected order, in a dialog over the table; the URL follows it (?order=…)."""
     selected = st.session_state[SELECTED]
-    if selected is not None:
-        details = order_detail.render(db, selected, actor, zone)
+    if selected is not None and not st.session_state[DIALOG]:
+        details = order_detail.show_dialog(db, selected, actor, zone)
         if details is not None and st.query_params.get("order") != details.number:
             st.query_params["order"] = details.number
             st.session_state[LINKED] = details.number
-    elif "order" in st.query_params:
+    elif selected is None and "order" in st.query_params:
         del st.query_params["order"]
         st.session_state[LINKED] = None
 
@@ -202,6 +215,7 @@ for container, tab in zip(tabs, Tab, strict=True):
 
 if st.session_state[DIALOG]:
     order_form.show(db, actor)
+opened_order()
 
 
 # ---- live: new orders appear without a reload ----

@@ -20,7 +20,7 @@ from ui.format import literal
 # takes an equal share of any room to spare. With the row checkboxes (32 px) they fill the
 # 878 px the table gets at 1,280 px with a 240 px sidebar, less 12 px for a scrollbar, so
 # "Actions" is on screen there. The short columns fit their longest values ("ORD-100364",
-# "In Progress", "Refunded", "Confirm Order · Cancel Order"). Customer, Items and a flagged
+# "In Progress", "Refunded", "Next: Complete Order"). Customer, Items and a flagged
 # order's Actions are cut at the column's edge; the opened order shows them in full.
 ORDER_COLUMNS = {
     "Order #": st.column_config.TextColumn(width=90, pinned=True),

@@ -34,7 +34,7 @@ from services import invoices, orders
 from services.orders import Change
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
-from ui.order_keys import DIALOG, SELECTED
+from ui.order_keys import ACTED, DIALOG, SELECTED
 from ui.resources import NOT_SAVED, OUTAGE
 
 CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
@@ -92,13 +92,51 @@ def perform(
     else:
         if change is None:
             flash(f"{number} {done}.")
-            return
-        dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
-        flash(f"{number} {done}. {notified_text(change, dry_run, silent)}")
+        else:
+            dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
+            flash(f"{number} {done}. {notified_text(change, dry_run, silent)}")
+    # After the message is queued (see ui/flash.py): the dialog's own re-run sees this and
+    # re-runs the whole page, so the table and the counts show the change too.
+    st.session_state[ACTED] = True
 
 
-def render(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
+def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
+    """The opened order in a large dialog over the table: its header and buttons are in view
+    wherever the table was scrolled to, on a laptop and on a phone. It stays open while
+    staff act on it; closing it (its Close button, the X, Escape) closes the order."""
+    st.session_state[ACTED] = False
     details = order_details(db, order_id=order_id)
+    if details is None:
+        st.session_state[SELECTED] = None
+        st.warning("That order no longer exists.")
+        return None
+    st.dialog(f"Order {details.number}", width="large", on_dismiss=_close)(_dialog_body)(
+        db, details, actor, zone
+    )
+    return details
+
+
+def _dialog_body(db: Database, details: OrderDetails, actor: str, zone: ZoneInfo) -> None:
+    # A click in the dialog re-runs only the dialog; a change, a close or the editor opening
+    # needs the whole page (table, counts, the other dialog), which opens this one again.
+    if (
+        st.session_state.get(ACTED)
+        or st.session_state[SELECTED] != details.id
+        or st.session_state[DIALOG]
+    ):
+        st.rerun(scope="app")
+    render(db, details.id, actor, zone, details=details)
+
+
+def render(
+    db: Database,
+    order_id: int,
+    actor: str,
+    zone: ZoneInfo,
+    *,
+    details: OrderDetails | None = None,
+) -> OrderDetails | None:
+    details = details or order_details(db, order_id=order_id)
     if details is None:
         st.session_state[SELECTED] = None
         st.warning("That order no longer exists.")

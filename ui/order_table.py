@@ -1,7 +1,11 @@
-"""The Orders table: one tab's page of orders, its pager, and the row that opens an order.
+"""The Orders table: one tab's page of orders, its pager, the cell that opens an order and the
+ticked rows the bulk bar acts on.
 
-What it remembers between re-runs — each tab's page, the rows it showed, the selection it
-last saw, and the frame it last drew — is one `TableState`, kept under one session key.
+A click on any cell opens that row's order (a single-cell selection); the checkboxes pick
+rows for a bulk action (a multi-row selection). Both are positions, turned into order ids at
+once. What the table remembers between re-runs — each tab's page, the rows it showed, the
+selections it last saw, and the frame it last drew — is one `TableState`, kept under one
+session key.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import streamlit as st
 
 from db.database import Database
 from domain.enums import Source
+from domain.order import Action
 from queries.orders import (
     COUNT_LIMIT,
     OrderFilter,
@@ -25,6 +30,7 @@ from queries.orders import (
     list_orders,
 )
 from queries.review import review_flags
+from ui import bulk_bar
 from ui.display import ORDER_COLUMNS, take_selection
 from ui.format import money, table_time
 from ui.order_keys import SELECTED
@@ -41,13 +47,24 @@ class TabState:
     number: int = 1  # the page's number, as the pager shows it
     shown_for: tuple[OrderFilter, Sort] | None = None  # the filters and sort paged through
     shown_ids: list[int] = field(default_factory=list)  # the ids of the rows drawn, in order
-    seen_rows: tuple[int, ...] = ()  # the selection last turned into an order id
-    # A new widget key clears the grid's highlighted row when that row no longer shows the
-    # opened order (streamlit issue 17026: selections are positions, and positions go stale).
+    seen_cells: tuple[int, ...] = ()  # the clicked cell's row last turned into an order id
+    seen_rows: tuple[int, ...] = ()  # the ticked rows last turned into order ids
+    picked: tuple[int, ...] = ()  # the ids of the ticked rows, for the bulk bar
+    # A new widget key redraws the grid's highlights when they no longer show the opened
+    # order and the picked ones (streamlit issue 17026: selections are positions, and
+    # positions go stale); the new key starts with the picked orders' rows ticked.
     generation: int = 0
+    default_rows: tuple[int, ...] = ()
 
     def turn_page(self, request: PageRequest, number: int) -> None:
         self.request, self.number = request, number
+        self.clear_picked()
+
+    def clear_picked(self) -> None:
+        """Untick every row (a new page, new filters, or a bulk action done)."""
+        if self.picked or self.seen_rows or self.seen_cells:
+            self.generation += 1  # a new grid, without the old positions highlighted
+        self.picked = self.seen_rows = self.seen_cells = self.default_rows = ()
 
 
 @dataclass
@@ -74,8 +91,9 @@ def show(
     sort: Sort,
     zone: ZoneInfo,
     counts: dict[Tab, int],
+    actor: str,
 ) -> None:
-    """The tab's table and pager, or why it is empty; a clicked row opens its order."""
+    """The tab's bulk bar, table and pager, or why it is empty; a clicked cell opens its order."""
     kept = state().of(tab)
     if kept.shown_for != (filters, sort):
         kept.shown_for = (filters, sort)
@@ -100,11 +118,19 @@ def show(
     if not page.rows:
         st.info(_empty_text(tab, filters), icon=":material/inbox:")
         return
+    by_id = {r.id: r for r in page.rows}
+    bulk_bar.show(
+        db, [by_id[i] for i in kept.picked], actor=actor, zone=zone, done=kept.clear_picked
+    )
+    key = _table_key(tab, kept)
     st.dataframe(
         _frame_of(page, flags, zone),
-        key=_table_key(tab, kept),
+        key=key,
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["multi-row", "single-cell"],
+        selection_default=(
+            {"selection": {"rows": list(kept.default_rows)}} if kept.default_rows else None
+        ),
         hide_index=True,
         column_config=ORDER_COLUMNS,
         width="stretch",
@@ -116,29 +142,45 @@ def _table_key(tab: Tab, kept: TabState) -> str:
     return f"orders.table.{tab.value}" + (f".{kept.generation}" if kept.generation else "")
 
 
-def _selected_rows(tab: Tab, kept: TabState) -> tuple[int, ...]:
+def _selection(tab: Tab, kept: TabState) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(the ticked rows, the clicked cell's row) as the grid last reported them."""
     widget = st.session_state.get(_table_key(tab, kept))
-    return tuple(widget["selection"]["rows"]) if widget else ()
+    if not widget:
+        return kept.default_rows, ()
+    selection = widget["selection"]
+    cells = tuple(int(cell[0]) for cell in selection.get("cells", ()))
+    return tuple(selection.get("rows", ())), cells
 
 
 def _take_selection(tab: Tab, kept: TabState) -> None:
-    """Turn a clicked row into an order id at once, using the rows the user actually saw."""
-    kept.seen_rows, st.session_state[SELECTED] = take_selection(
-        _selected_rows(tab, kept),
-        seen=kept.seen_rows,
+    """Turn a clicked cell and ticked rows into order ids at once, using the rows the user
+    actually saw."""
+    rows, cells = _selection(tab, kept)
+    kept.seen_cells, st.session_state[SELECTED] = take_selection(
+        cells,
+        seen=kept.seen_cells,
         ids=kept.shown_ids,
         chosen=st.session_state[SELECTED],
     )
+    if rows != kept.seen_rows:
+        kept.seen_rows = rows
+        kept.picked = tuple(kept.shown_ids[r] for r in rows if r < len(kept.shown_ids))
 
 
 def _drop_stale_highlight(tab: Tab, kept: TabState) -> None:
-    rows = _selected_rows(tab, kept)
-    if not rows:
+    """Redraw the grid's highlights when their positions no longer hold the orders meant."""
+    rows, cells = _selection(tab, kept)
+    position = {order_id: index for index, order_id in enumerate(kept.shown_ids)}
+    kept.picked = tuple(i for i in kept.picked if i in position)
+    wanted_rows = tuple(position[i] for i in kept.picked)
+    cell_ok = not cells or (
+        cells[0] < len(kept.shown_ids) and kept.shown_ids[cells[0]] == st.session_state[SELECTED]
+    )
+    if rows == wanted_rows and cell_ok:
         return
-    on_screen = kept.shown_ids[rows[0]] if rows[0] < len(kept.shown_ids) else None
-    if on_screen != st.session_state[SELECTED]:
-        kept.generation += 1
-        kept.seen_rows = ()
+    kept.generation += 1
+    kept.seen_cells = ()
+    kept.default_rows = kept.seen_rows = wanted_rows
 
 
 def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:
@@ -165,8 +207,15 @@ def _frame(rows: list[OrderRow], flags: dict[int, list[str]], zone: ZoneInfo) ->
     )
 
 
-def _actions_text(actions: list, flags: list[str]) -> str:
-    text = " · ".join(a.label for a in actions) or "—"
+# The step that moves an order forward; the others (cancel, back to in progress) are in the
+# opened order.
+FORWARD = (Action.CONFIRM, Action.MARK_SHIPPED, Action.COMPLETE)
+
+
+def _actions_text(actions: list[Action], flags: list[str]) -> str:
+    """A hint, not buttons: the order's next step (a click on the row opens it to take it)."""
+    step = next((a for a in FORWARD if a in actions), actions[0] if actions else None)
+    text = f"Next: {step.label}" if step else "—"
     return f"⚑ {', '.join(flags)} · {text}" if flags else text
 
 

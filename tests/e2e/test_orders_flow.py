@@ -12,7 +12,7 @@ import pytest
 from db.database import Database
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import browser_tab, click_row, wait_for_app
+from tests.e2e.conftest import browser_tab, click_cell, open_order, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -74,11 +74,16 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
     page.screenshot(path=artifacts / "add-order-shipping.png")
     dialog.get_by_role("button", name="Create Order").click()
     toast_text(page, r"ORD-\d+ added to Pending")
+    # The saved order opens in its own dialog in place of the form; close it to find it.
+    dialog.get_by_text("Create Order").wait_for(state="detached")
+    dialog.get_by_text("9 Navy Yard").wait_for()
+    settle(page)
+    details(page).get_by_role("button", name="Close").click()
     dialog.wait_for(state="detached")
     settle(page)
 
-    # Find it in Pending: newest first, so it is the first row. Select it by its checkbox.
-    click_row(page, 0)
+    # Find it in Pending: newest first, so it is the first row. Open it by clicking a cell.
+    open_order(page, 0)
     box = details(page)
     box.get_by_text("Grace Hopper").wait_for()
     number = box.locator("h3").first.inner_text().strip()
@@ -114,7 +119,7 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
 
 def test_staff_cancel_an_order_with_a_reason(page, server, shop_db, artifacts):
     open_orders(page, server)
-    click_row(page, 0)
+    click_cell(page, 0)
     box = details(page)
     box.get_by_role("button", name="Cancel Order").wait_for()
     number = box.locator("h3").first.inner_text().strip()
@@ -155,7 +160,7 @@ def test_the_orders_page_works_on_a_phone(browser, server, shop_db, artifacts):
         open_orders(phone, server)
         phone.get_by_role("button", name="+ Add Order").wait_for()
         phone.screenshot(path=artifacts / "orders-phone.png", full_page=True)
-        click_row(phone, 0)
+        click_cell(phone, 0)
         details(phone).get_by_text("Timeline", exact=True).wait_for()
         details(phone).scroll_into_view_if_needed()
         phone.screenshot(path=artifacts / "orders-phone-details.png")

@@ -58,8 +58,11 @@ def table(at):
     return at.dataframe[0].value
 
 
-def select_row(at, tab: str, index: int):
-    at.session_state[f"orders.table.{tab}"] = {"selection": {"rows": [index], "columns": []}}
+def select_row(at, tab: str, index: int, column: str = "Customer"):
+    """Open the order in row `index` by clicking one of its cells."""
+    at.session_state[f"orders.table.{tab}"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[index, column]]}
+    }
     at.run()
     assert not at.exception, at.exception
     return at
@@ -108,7 +111,7 @@ def test_the_table_has_the_eight_columns_of_the_spec_in_order(shop):
     assert row["Items"] == "3 · 2× Earl Grey, 1× Stoneware Mug"
     assert row["Total"] == "$50.47"  # 4200 + (198 + 148.5 → 149) tax + 500 shipping
     assert (list(row["Status"]), list(row["Payment"])) == (["Pending"], ["Pending"])
-    assert row["Actions"] == "Confirm Order · Cancel Order"
+    assert row["Actions"] == "Next: Confirm Order"
 
 
 def test_a_change_made_elsewhere_shows_in_the_table_on_the_next_rerun(shop):
@@ -668,3 +671,175 @@ def test_the_order_offers_its_packing_slip_and_invoice_without_issuing_one(shop)
     with shop.reading() as session:
         # Drawn on click: opening the order gives it no invoice number.
         assert session.get(Order, change.order_id).invoice_number is None
+
+
+# ---- opening by any cell, the dialog, the deep link's tab ----
+
+
+def test_any_cell_of_a_row_opens_its_order_and_the_page_says_so(shop):
+    place(shop)
+    place(shop)
+    at = run_page()
+    assert any("Click any cell of an order to open it" in c.value for c in at.caption)
+    at = select_row(at, "pending", 1, column="Total")
+    assert at.subheader[0].value == "ORD-10001"
+
+
+def test_a_change_in_the_opened_order_updates_table_and_counts_and_keeps_it_open(shop):
+    place(shop)
+    at = select_row(run_page(**{"orders.tab": "All Orders"}), "all", 0)
+    button(at, "Confirm Order").click().run()
+    assert at.subheader[0].value == "ORD-10001"  # still open
+    assert "In Progress" in " ".join(m.value for m in at.markdown)
+    assert list(table(at).iloc[0]["Status"]) == ["In Progress"]
+    assert at.metric[0].value == "0" and at.metric[1].value == "1"
+
+
+def test_the_actions_column_names_the_next_step(shop):
+    change = place(shop)
+    shipped(shop)
+    orders.cancel_order(
+        shop, order_id=change.order_id, expected_version=None, actor="t", reason="gone"
+    )
+    frame = table(run_page(**{"orders.tab": "All Orders"}))
+    assert list(frame["Actions"]) == ["Next: Complete Order", "—"]
+
+
+def test_a_deep_link_to_a_completed_order_opens_it_under_all_orders(shop):
+    change = shipped(shop)
+    orders.complete_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    at = open_page("orders")
+    at.query_params["order"] = change.number
+    at.run()
+    assert at.subheader[0].value == change.number
+    assert at.session_state["orders.tab"] == "All Orders"
+    assert len(table(at)) == 1
+
+
+# ---- the bulk bar ----
+
+
+def tick(at, tab: str, rows: list[int]):
+    at.session_state[f"orders.table.{tab}"] = {
+        "selection": {"rows": rows, "columns": [], "cells": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def bulk_choices(at) -> list[str]:
+    """The bulk bar's buttons and popovers (not what is inside them), by label, in order."""
+    found: list[str] = []
+
+    def walk(node, inside: bool) -> None:
+        kind = type(node).__name__
+        if kind == "Block" and "orders.bulk" in str(getattr(node, "key", "")):
+            inside = True
+        if inside and kind in ("Button", "DownloadButton"):
+            found.append(node.label)
+        if kind == "Block" and node.proto.WhichOneof("type") == "popover":
+            if inside:
+                found.append(node.proto.popover.label)
+            return
+        for child in getattr(node, "children", {}).values():
+            walk(child, inside)
+
+    walk(at._tree, False)
+    return found
+
+
+def bulk_text(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_no_bar_without_ticked_rows(shop):
+    place(shop)
+    assert "selected**" not in " ".join(m.value for m in run_page().markdown)
+
+
+def test_the_bar_offers_what_applies_to_every_ticked_pending_order(shop):
+    place(shop)
+    place(shop)
+    at = tick(run_page(), "pending", [0, 1])
+    assert "**2 selected**" in bulk_text(at)
+    choices = bulk_choices(at)
+    assert [c for c in choices if c != "Export selected"] == [
+        "Confirm Order",
+        "Cancel Order",
+        "Mark Paid",
+    ]
+    assert "Export selected" in choices
+
+
+def test_a_mixed_selection_offers_only_what_applies_to_all(shop):
+    paid_pending = place(shop)
+    orders.set_payment_status(
+        shop, order_id=paid_pending.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    in_progress = place(shop)
+    orders.confirm_order(shop, order_id=in_progress.order_id, expected_version=None, actor="t")
+    shipped(shop)
+    at = run_page(**{"orders.tab": "All Orders"})  # newest first: shipped, in progress, pending
+    at = tick(at, "all", [1, 2])  # in progress (unpaid) + pending (paid)
+    assert bulk_choices(at) == ["Cancel Order", "Export selected"]
+    at = tick(at, "all", [0, 1])  # shipped + in progress, both unpaid: only the payment
+    assert bulk_choices(at) == ["Mark Paid", "Export selected"]
+    at = tick(at, "all", [0, 2])  # shipped (unpaid) + pending (paid): nothing in common
+    assert bulk_choices(at) == ["Export selected"]
+    assert any("No status action applies to all" in c.value for c in at.caption)
+    at = tick(at, "all", [0])
+    assert bulk_choices(at) == [
+        "Complete Order",
+        "Mark In Progress",
+        "Mark Paid",
+        "Export selected",
+    ]
+
+
+def test_bulk_confirm_moves_every_ticked_order_and_says_so_once(shop):
+    for _ in range(3):
+        place(shop)
+    at = tick(run_page(), "pending", [0, 1, 2])
+    button(at, "Confirm Order").click().run()
+    assert not at.exception
+    assert any(t == "3 confirmed." for t in toasts(at))
+    assert at.metric[0].value == "0" and at.metric[1].value == "3"
+    assert "selected**" not in bulk_text(at)
+
+
+def test_bulk_confirm_skips_an_order_cancelled_meanwhile(shop):
+    first, second = place(shop), place(shop)
+    at = tick(run_page(), "pending", [0, 1])
+    orders.cancel_order(
+        shop, order_id=first.order_id, expected_version=None, actor="colleague", reason="asked"
+    )
+    button(at, "Confirm Order").click().run()
+    assert any(
+        t == "1 confirmed · 1 skipped: ORD-10001 was already cancelled by someone else."
+        for t in toasts(at)
+    )
+    assert order_details(shop, order_id=second.order_id).status is OrderStatus.IN_PROGRESS
+
+
+def test_bulk_shipping_takes_a_tracking_number_per_order_and_one_carrier_for_all(shop):
+    for _ in range(2):
+        change = place(shop)
+        orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    at = tick(run_page(**{"orders.tab": "Current Orders"}), "current", [0, 1])
+    at.selectbox(key="orders.bulk.ship.carrier").select("DHL")
+    at.session_state["orders.bulk.ship.editor"] = {
+        "edited_rows": {0: {"Tracking number": "JD-2"}, 1: {"Tracking number": "JD-1"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.checkbox(key="orders.bulk.ship.override").check()
+    button(at, "Mark Shipped (2)").click().run()
+    assert not at.exception
+    first, second = (order_details(shop, order_id=i) for i in (1, 2))
+    assert (first.status, first.carrier, first.tracking_number) == (
+        OrderStatus.SHIPPED,
+        "DHL",
+        "JD-1",
+    )
+    assert (second.carrier, second.tracking_number) == ("DHL", "JD-2")

@@ -1,0 +1,146 @@
+"""The Orders page at a shop owner's speed, in Chromium: open by any cell, act on many."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from db.database import Database
+from db.models import Order
+from domain.order import OrderStatus
+from services import orders
+from tests.builders import order_data
+from tests.e2e import test_notification_delivery as delivery
+from tests.e2e.conftest import browser_tab, click_cell, click_row, wait_for_app
+from tests.fakes.provider_server import SENDGRID_PATH
+
+pytestmark = pytest.mark.e2e
+
+delivering_server = delivery.delivering_server  # a served app whose e-mail goes to a fake
+wait_for = delivery.wait_for
+VIEWPORTS = {"laptop": (1440, 900, False), "phone": (390, 844, True)}
+
+
+def open_orders(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrameResizable']").first.wait_for()
+    page.wait_for_timeout(500)
+
+
+def settle(page) -> None:
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
+@pytest.fixture(scope="module")
+def pending_orders(server):
+    db = Database(server.database_url)
+    for index in range(4):
+        data = order_data(customer__email=f"cell{index}@example.com")
+        orders.create_order(db, order=data, actor="seed")
+    yield
+    db.dispose()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_click_on_any_cell_opens_the_order_with_header_and_buttons_in_view(
+    browser, server, pending_orders, artifacts, viewport
+):
+    width, height, mobile = VIEWPORTS[viewport]
+    with browser_tab(browser, width, height, is_mobile=mobile) as page:
+        open_orders(page, server.url)
+        page.screenshot(path=artifacts / f"open-{viewport}-1-table.png")
+        page.mouse.wheel(0, 300)  # as a person would, scrolled down to the table
+        settle(page)
+        click_cell(page, 1, x=150)  # a cell right of "Order #"
+        box = page.locator(".st-key-orders-details")
+        header = box.locator("h3").first
+        header.wait_for()
+        settle(page)
+        number = header.inner_text().strip()
+        assert re.fullmatch(r"ORD-\d+", number)
+        actions = box.locator(".st-key-orders-actions")
+        confirm = actions.get_by_role("button", name="Confirm Order")
+        assert in_viewport(page, header), "the order's number is off screen"
+        assert in_viewport(page, confirm), "the order's first action is off screen"
+        page.screenshot(path=artifacts / f"open-{viewport}-2-order.png")
+
+        confirm.click()
+        page.get_by_text(re.compile(f"{number} confirmed")).first.wait_for()
+        settle(page)
+        # Still open, and it says so; behind it the counts and the table have followed.
+        assert header.inner_text().strip() == number
+        assert "In Progress" in box.inner_text()
+        page.screenshot(path=artifacts / f"open-{viewport}-3-confirmed.png")
+        page.keyboard.press("Escape")
+        box.wait_for(state="detached")
+        settle(page)
+        page.screenshot(path=artifacts / f"open-{viewport}-4-closed.png")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_three_ticked_orders_are_confirmed_at_once_and_three_emails_go_out(
+    browser, delivering_server, artifacts, viewport
+):
+    server, fake = delivering_server
+    db = Database(server.database_url)
+    try:
+        placed = [
+            orders.create_order(
+                db, order=order_data(customer__email=f"bulk{i}@example.com"), actor="t"
+            )
+            for i in range(3)
+        ]
+        received = wait_for(lambda: len(fake.requests) >= 3)
+        assert received, f"the received e-mails did not go out:\n{server.log()}"
+        before = len(fake.requests)
+
+        width, height, mobile = VIEWPORTS[viewport]
+        with browser_tab(browser, width, height, is_mobile=mobile) as page:
+            open_orders(page, server.url)
+            for index in range(3):
+                click_row(page, index)
+                settle(page)
+            bar = page.locator(".st-key-orders-bulk")
+            bar.get_by_text("3 selected").wait_for()
+            page.screenshot(path=artifacts / f"bulk-{viewport}-1-selected.png")
+            bar.get_by_role("button", name="Confirm Order").click()
+            page.get_by_text("3 confirmed.").first.wait_for()
+            settle(page)
+            page.screenshot(path=artifacts / f"bulk-{viewport}-2-confirmed.png")
+            assert not page.locator(".st-key-orders-bulk").count()
+
+        with db.reading() as session:
+            statuses = session.scalars(
+                select(Order.status).where(Order.id.in_([c.order_id for c in placed]))
+            ).all()
+        assert sorted(statuses) == [OrderStatus.IN_PROGRESS] * 3
+
+        def confirmations():
+            return [r for r in fake.requests[before:] if "confirmed" in r.json["subject"]]
+
+        assert wait_for(lambda: len(confirmations()) >= 3), server.log()
+        page_wait = wait_for(lambda: False, timeout=2.0)  # anything more would arrive by now
+        assert not page_wait
+        sent = fake.requests[before:]
+        assert [r.path for r in sent] == [SENDGRID_PATH] * 3
+        assert sorted(r.json["subject"] for r in sent) == sorted(
+            f"Order {c.number} confirmed" for c in placed
+        )
+    finally:
+        db.dispose()
