@@ -13,9 +13,11 @@ import streamlit as st
 from db.database import Database
 from domain.cells import csv_text
 from domain.order import Action, OrderError, PaymentStatus, allowed_actions, allowed_payment_targets
+from queries.documents import packing_slips
 from queries.orders import OrderRow
 from services import bulk
 from services.bulk import MAX_BULK, BulkResult, Shipment, Target
+from services.invoices import invoices
 from ui.display import plural
 from ui.flash import flash
 from ui.format import money, table_time
@@ -78,6 +80,26 @@ def show(
                 key=f"{KEY}.export",
                 icon=":material/download:",
                 on_click="ignore",
+            )
+            ids = [r.id for r in rows]
+            # One PDF, a page per order, drawn only when clicked: invoices get their numbers
+            # (and a timeline entry) then, never by being selected.
+            st.download_button(
+                "Packing slips",
+                data=lambda: packing_slips(db, ids),
+                file_name="packing-slips.pdf",
+                mime="application/pdf",
+                key=f"{KEY}.packing_slips",
+                icon=":material/package_2:",
+                on_click="ignore",
+            )
+            st.download_button(
+                "Invoices",
+                data=lambda: invoices(db, ids, actor=actor),
+                file_name="invoices.pdf",
+                mime="application/pdf",
+                key=f"{KEY}.invoices",
+                icon=":material/receipt_long:",
             )
         if not common_actions(rows) and not can_mark_paid(rows):
             st.caption(

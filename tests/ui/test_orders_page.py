@@ -749,6 +749,10 @@ def bulk_choices(at) -> list[str]:
     return found
 
 
+# Offered for any selection: the orders as CSV, and one PDF of packing slips or invoices.
+DOCUMENTS = ["Export selected", "Packing slips", "Invoices"]
+
+
 def bulk_text(at) -> str:
     return " ".join(m.value for m in at.markdown)
 
@@ -764,12 +768,12 @@ def test_the_bar_offers_what_applies_to_every_ticked_pending_order(shop):
     at = tick(run_page(), "pending", [0, 1])
     assert "**2 selected**" in bulk_text(at)
     choices = bulk_choices(at)
-    assert [c for c in choices if c != "Export selected"] == [
+    assert [c for c in choices if c not in DOCUMENTS] == [
         "Confirm Order",
         "Cancel Order",
         "Mark Paid",
     ]
-    assert "Export selected" in choices
+    assert choices[-3:] == DOCUMENTS
 
 
 def test_a_mixed_selection_offers_only_what_applies_to_all(shop):
@@ -782,18 +786,18 @@ def test_a_mixed_selection_offers_only_what_applies_to_all(shop):
     shipped(shop)
     at = run_page(**{"orders.tab": "All Orders"})  # newest first: shipped, in progress, pending
     at = tick(at, "all", [1, 2])  # in progress (unpaid) + pending (paid)
-    assert bulk_choices(at) == ["Cancel Order", "Export selected"]
+    assert bulk_choices(at) == ["Cancel Order", *DOCUMENTS]
     at = tick(at, "all", [0, 1])  # shipped + in progress, both unpaid: only the payment
-    assert bulk_choices(at) == ["Mark Paid", "Export selected"]
+    assert bulk_choices(at) == ["Mark Paid", *DOCUMENTS]
     at = tick(at, "all", [0, 2])  # shipped (unpaid) + pending (paid): nothing in common
-    assert bulk_choices(at) == ["Export selected"]
+    assert bulk_choices(at) == DOCUMENTS
     assert any("No status action applies to all" in c.value for c in at.caption)
     at = tick(at, "all", [0])
     assert bulk_choices(at) == [
         "Complete Order",
         "Mark In Progress",
         "Mark Paid",
-        "Export selected",
+        *DOCUMENTS,
     ]
 
 
