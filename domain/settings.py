@@ -28,6 +28,9 @@ class BusinessSettings:
     seller_address: str = ""
     tax_id: str = ""
     notify_events: tuple[str, ...] = field(default=TEMPLATES)
+    # The invoice PDF goes with the order-confirmed e-mail (never with a text message); the
+    # confirm then issues the invoice number.
+    attach_invoice_to_confirmation: bool = False
 
     @property
     def pricing(self) -> Pricing:

@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "seller_address": "seller address",
     "tax_id": "tax ID",
     "notify_events": "notifications",
+    "attach_invoice_to_confirmation": "invoice with the confirmation",
 }
 FORM_LABELS = {
     "business_name": "Business name",
@@ -174,6 +175,13 @@ def notifications_section(values: dict[str, object]) -> None:
         if ticked:
             chosen.append(template)
     values["notify_events"] = chosen
+    values["attach_invoice_to_confirmation"] = st.checkbox(
+        "Attach the invoice (PDF) to the order-confirmed e-mail",
+        current.attach_invoice_to_confirmation,
+        key="settings.attach_invoice",
+        help="Confirming an order then issues its invoice number. Customers who get "
+        "texts instead of e-mails get no invoice this way.",
+    )
 
 
 def settings_form() -> None:

@@ -36,6 +36,7 @@ class SettingsIn(Strict):
     seller_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
     tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     notify_events: list[str] = Field(default_factory=lambda: list(TEMPLATES))
+    attach_invoice_to_confirmation: bool = False
 
     @field_validator("free_shipping_over", mode="before")
     @classmethod
@@ -67,6 +68,7 @@ class SettingsIn(Strict):
             seller_address=self.seller_address,
             tax_id=self.tax_id,
             notify_events=tuple(e for e in TEMPLATES if e in self.notify_events),
+            attach_invoice_to_confirmation=self.attach_invoice_to_confirmation,
         )
 
 

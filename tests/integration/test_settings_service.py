@@ -66,6 +66,17 @@ def test_an_order_at_the_free_shipping_threshold_ships_free(db):
         assert session.get(Order, change.order_id).shipping_cents == 0
 
 
+def test_attaching_the_invoice_to_the_confirmation_is_off_by_default_and_saved_when_asked(db):
+    assert business_settings(db).attach_invoice_to_confirmation is False
+    save_settings(db, values=FORM, actor="owner")
+    assert business_settings(db).attach_invoice_to_confirmation is False  # the form's default
+    changes = save_settings(
+        db, values={**FORM, "attach_invoice_to_confirmation": True}, actor="owner"
+    )
+    assert changes == {"attach_invoice_to_confirmation": (False, True)}
+    assert business_settings(db).attach_invoice_to_confirmation is True
+
+
 def test_saving_the_same_settings_again_changes_nothing(db):
     save_settings(db, values=FORM, actor="owner")
     assert save_settings(db, values=FORM, actor="owner") == {}

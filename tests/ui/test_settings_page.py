@@ -45,6 +45,16 @@ def test_which_events_notify_is_saved_from_the_checkboxes(page_db):
     assert "received" not in events and "completed" not in events and "shipped" in events
 
 
+def test_attaching_the_invoice_to_the_confirmation_is_off_until_ticked(page_db):
+    at = run_page()
+    box = at.checkbox(key="settings.attach_invoice")
+    assert box.value is False and "invoice" in box.label.lower()
+    box.check()
+    at.button(key="settings.save").click().run()
+    assert texts(at.toast) == ["Settings saved: invoice with the confirmation."]
+    assert business_settings(page_db).attach_invoice_to_confirmation is True
+
+
 def test_a_bad_value_is_explained_and_nothing_is_saved(page_db):
     at = run_page()
     at.text_input(key="settings.tax_rate").set_value("8.255")
