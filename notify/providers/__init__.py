@@ -16,6 +16,15 @@ logger = logging.getLogger("product_orders.notifications")
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with an e-mail (SMS never carries one)."""
+
+    filename: str  # e.g. "invoice-INV-2026-00001.pdf"
+    content: bytes
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Message:
     channel: Literal["email", "sms"]
     to: str  # email address or E.164 phone
@@ -27,6 +36,7 @@ class Message:
     # Our notification id / dedupe key: SendGrid custom_args {"notification_ref": ...};
     # Twilio appends it to the status callback url as ?ref=...
     reference: str = ""
+    attachments: tuple[Attachment, ...] = ()  # email only
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """SendGrid v3 mail/send adapter. The only module that imports the sendgrid SDK."""
 
+import base64
 import http.client
 import json
 import urllib.error
@@ -7,7 +8,18 @@ import urllib.error
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.mail import CustomArg, From, Mail, ReplyTo, To
+from sendgrid.helpers.mail import (
+    Attachment,
+    CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
+    From,
+    Mail,
+    ReplyTo,
+    To,
+)
 from sendgrid.helpers.mail.exceptions import SendGridException
 
 from . import (
@@ -67,6 +79,15 @@ class SendGridEmailProvider:
             mail.reply_to = ReplyTo(message.reply_to)
         if message.reference:
             mail.custom_arg = CustomArg("notification_ref", message.reference)
+        for attached in message.attachments:
+            mail.add_attachment(
+                Attachment(
+                    FileContent(base64.b64encode(attached.content).decode("ascii")),
+                    FileName(attached.filename),
+                    FileType(attached.mime_type),
+                    Disposition("attachment"),
+                )
+            )
         return mail
 
     def _receipt_for_exception(self, exc: Exception) -> Receipt:

@@ -5,10 +5,12 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from notify.providers import (
+    Attachment,
     Message,
     Receipt,
     build_providers,
@@ -116,6 +118,23 @@ def test_sendgrid_leaves_out_html_reply_to_name_and_custom_args_when_not_given(s
     assert body["from"] == {"email": FROM_EMAIL}
     assert "reply_to" not in body
     assert "custom_args" not in body
+
+
+def test_sendgrid_sends_attachments_as_base64_files_with_their_name_type_and_disposition(
+    server,
+):
+    pdf = b"%PDF-1.4 not really\n"
+    attached = Attachment("invoice-INV-2026-00001.pdf", pdf)
+    sendgrid(server.url).send(replace(EMAIL, attachments=(attached,)))
+
+    assert server.requests[0].json["attachments"] == [
+        {
+            "content": base64.b64encode(pdf).decode("ascii"),
+            "filename": "invoice-INV-2026-00001.pdf",
+            "type": "application/pdf",
+            "disposition": "attachment",
+        }
+    ]
 
 
 def test_sendgrid_202_is_sent_with_the_x_message_id(server):
@@ -393,6 +412,15 @@ def test_dry_run_send_returns_dry_run_not_sent_and_logs_the_message(caplog):
     assert receipt.outcome == "dry_run"
     assert receipt.provider_id.startswith("dry-run-")
     assert "+15558675310" in caplog.text and SMS.text in caplog.text
+
+
+def test_dry_run_logs_the_names_of_the_attachments_not_their_content(caplog):
+    caplog.set_level(logging.INFO, logger="product_orders.notifications")
+    attached = Attachment("invoice-INV-2026-00001.pdf", b"%PDF-secret-bytes")
+
+    DryRunProvider("email").send(replace(EMAIL, attachments=(attached,)))
+
+    assert "invoice-INV-2026-00001.pdf" in caplog.text and "secret-bytes" not in caplog.text
 
 
 # --- header parsing ---
