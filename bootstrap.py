@@ -19,9 +19,18 @@ import config
 from db.database import Database
 from db.migrate import ensure_schema
 from notify.delivery import IMMEDIATE_TIMEOUT, POLL_SECONDS, BackgroundDelivery
-from notify.dispatch import DEFAULT_MAX_ATTEMPTS, DISPATCH_TIMEOUT, Dispatcher, RetryPolicy
+from notify.dispatch import (
+    DEFAULT_MAX_ATTEMPTS,
+    DISPATCH_TIMEOUT,
+    Attachments,
+    Claimed,
+    Dispatcher,
+    RetryPolicy,
+)
 from notify.links import OrderLinks
-from notify.providers import Provider, build_providers, is_configured
+from notify.providers import Attachment, Provider, build_providers, is_configured
+from queries import pdf
+from queries.documents import document_orders
 from queries.export_files import ExportFiles
 
 log = logging.getLogger("product_orders")
@@ -83,8 +92,29 @@ def max_attempts() -> int:
 
 def dispatcher(db: Database, *, timeout: float = DISPATCH_TIMEOUT) -> Dispatcher:
     return Dispatcher(
-        db, providers(timeout=timeout), policy=RetryPolicy(max_attempts=max_attempts())
+        db,
+        providers(timeout=timeout),
+        policy=RetryPolicy(max_attempts=max_attempts()),
+        attachments=invoice_attachments(db),
     )
+
+
+def invoice_attachments(db: Database) -> Attachments:
+    """What an outbox row that asks for the invoice carries: the order's invoice PDF.
+
+    It reads the number the confirm issued and never issues one: sending (or resending)
+    happens outside the change's transaction, and a number given there could be lost.
+    """
+
+    def attach(row: Claimed) -> list[Attachment]:
+        settings, found = document_orders(db, [row.order_id])
+        issued = [order for order in found if order.invoice_number]
+        if not issued:
+            raise LookupError(f"order {row.order_id} has no invoice number to attach")
+        name = f"invoice-{issued[0].invoice_number}.pdf"
+        return [Attachment(name, pdf.invoices(settings, issued))]
+
+    return attach
 
 
 def background_delivery(db: Database, *, interval: float = POLL_SECONDS) -> BackgroundDelivery:

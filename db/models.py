@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -255,6 +256,8 @@ class Notification(Base):
     provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     resend_of_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    # The order's invoice PDF goes with this e-mail (Settings said so when it was written).
+    attach_invoice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[created]
     updated_at: Mapped[updated]
     sent_at: Mapped[when]

@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -38,7 +38,7 @@ from db.settings import load_settings
 from domain.enums import Channel, NotificationStatus
 from domain.settings import BusinessSettings
 from notify.outbox import CHANNEL_NAMES, label, note_on_order
-from notify.providers import Message, Provider, Receipt
+from notify.providers import Attachment, Message, Provider, Receipt
 
 log = logging.getLogger("product_orders.dispatch")
 
@@ -82,6 +82,12 @@ class Claimed:
     body_text: str
     body_html: str
     dedupe_key: str
+    attach_invoice: bool = False  # the order's invoice PDF goes with it (e-mail only)
+
+
+# What goes with a claimed e-mail that asks for attachments: bootstrap wires the one that
+# renders the order's already-issued invoice (notify/ never reads documents itself).
+Attachments = Callable[[Claimed], Sequence[Attachment]]
 
 
 def _error_text(receipt: Receipt) -> str:
@@ -172,6 +178,7 @@ class Dispatcher:
         batch_size: int = 10,
         clock: Clock = utc_now,
         rng: random.Random | None = None,
+        attachments: Attachments | None = None,
     ) -> None:
         self.db = db
         self.providers = providers
@@ -180,6 +187,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.clock = clock
         self.rng = rng or random.Random()
+        self.attachments = attachments
         self._sender = BusinessSettings()
 
     # ---- claiming ----
@@ -234,7 +242,17 @@ class Dispatcher:
             reply_to=self._sender.reply_to_email,
             sender_name=self._sender.sender_name or self._sender.business_name,
             reference=row.dedupe_key,
+            attachments=self._attachments(row),
         )
+
+    def _attachments(self, row: Claimed) -> tuple[Attachment, ...]:
+        if not row.attach_invoice or row.channel is not Channel.EMAIL:
+            return ()  # a text message never carries a file
+        if self.attachments is None:
+            # Sending the e-mail without the invoice it promised would be silent; retry
+            # instead, so the row ends dead with a reason if this dispatcher stays unwired.
+            raise LookupError("this dispatcher has no way to attach the invoice")
+        return tuple(self.attachments(row))
 
     def record(self, row: Claimed, receipt: Receipt) -> str:
         now = self.clock()

@@ -105,10 +105,13 @@ def enqueue(
     template: str,
     settings: BusinessSettings,
     facts: OrderFacts,
+    attach_invoice: bool = False,
 ) -> Notification | None:
     """Add the notification the change implies, in the change's own transaction.
 
     `contact` is the order's customer (its channel, phone and opt-out), read with the order.
+    `attach_invoice`: the order's invoice PDF goes with the message if it is an e-mail (the
+    caller issues the invoice in the same transaction).
     """
     if template not in settings.notify_events:
         return None
@@ -129,6 +132,7 @@ def enqueue(
         dedupe_key=f"{order.id}:{event.id}:{channel.value if channel else 'none'}",
         next_attempt_at=event.created_at,
         last_error=None if channel else "No e-mail address or usable phone number.",
+        attach_invoice=attach_invoice and channel is Channel.EMAIL,
     )
     row.id = uow.session.execute(
         INSERT_NOTIFICATION, insert_values(NOTIFICATIONS, row)

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, select, text
+from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.models import Order, utc_now
@@ -45,6 +47,25 @@ def invoice_number(year: int, sequence: int) -> str:
     return f"INV-{year}-{sequence:05d}"
 
 
+def locked_number(session: Session, order_id: int) -> str | None:
+    """The order's invoice number, if it has one, with the order row locked till the commit.
+
+    Whoever issues locks the order first and the counter second, so issuers never deadlock.
+    """
+    order = session.execute(LOCK_ORDER.where(ORDERS.c.id == order_id)).one_or_none()
+    if order is None:
+        raise OrderNotFound("That order no longer exists.")
+    return cast(str | None, order.invoice_number)
+
+
+def next_number(session: Session, zone: ZoneInfo, now: datetime) -> str:
+    """The next number of `now`'s year (in the business's zone); rolled back with the caller."""
+    year = now.astimezone(zone).year
+    counter = {"name": f"invoice:{year}"}
+    session.execute(MAKE_COUNTER, counter)
+    return invoice_number(year, session.execute(NEXT_IN_COUNTER, counter).scalar_one())
+
+
 def issue_invoice(db: Database, *, order_id: int, actor: str, at: datetime | None = None) -> str:
     """The order's invoice number, given now if it has none yet (and recorded by `actor`)."""
     if not actor.strip():
@@ -57,10 +78,7 @@ def issue_invoice(db: Database, *, order_id: int, actor: str, at: datetime | Non
         if order.invoice_number:
             return cast(str, order.invoice_number)
         now = at or utc_now()
-        year = now.astimezone(load_settings(session).zone).year
-        counter = {"name": f"invoice:{year}"}
-        session.execute(MAKE_COUNTER, counter)
-        number = invoice_number(year, session.execute(NEXT_IN_COUNTER, counter).scalar_one())
+        number = next_number(session, load_settings(session).zone, now)
         uow.update_order(
             order.id,
             order.version,

@@ -64,6 +64,8 @@ def resend_notification(db: Database, *, notification_id: int, actor: str) -> Re
             dedupe_key=f"resend:{old.id}",
             next_attempt_at=utc_now(),
             resend_of_id=old.id,
+            # The invoice it carried goes again (the same number: it is the order's).
+            attach_invoice=old.attach_invoice and channel is Channel.EMAIL,
             **_content(uow.session, old, order, channel, status_url(db, order.id)),
         )
         uow.session.add(new)

@@ -400,17 +400,58 @@ def _apply(
     now: datetime,
 ) -> Change:
     """Write what the rules decided: the order's fields, its timeline, the customer's message."""
+    attach = _attaches_invoice(order, contact, settings, outcome.template)
+    invoice = _issue_with_confirmation(uow, order, settings, now) if attach else {}
     # One version per recorded change, as always (the seed counts them the same way).
-    order = _write_changes(uow, order, outcome.changes, now, versions=len(outcome.events))
+    versions = len(outcome.events) + bool(invoice)
+    order = _write_changes(uow, order, {**outcome.changes, **invoice}, now, versions=versions)
     recorded = [
         record_event(uow, order, e.kind, e.before, e.after, actor, e.detail, now)
         for e in outcome.events
     ]
+    if invoice:
+        number = invoice["invoice_number"]
+        record_event(uow, order, EventKind.INVOICE, None, number, actor, number, now)
     sent = None
     if outcome.template is not None:
         facts = notify.facts_of(order, reason=outcome.reason, refunded=outcome.refunded)
-        sent = _notify(uow, order, contact, recorded[0], outcome.template, settings, facts)
+        sent = _notify(uow, order, contact, recorded[0], outcome.template, settings, facts, attach)
     return _change(order, sent, outcome.template)
+
+
+def _attaches_invoice(
+    order: OrderNow,
+    contact: CustomerChannel | None,
+    settings: BusinessSettings,
+    template: Template | None,
+) -> bool:
+    """Settings want the invoice with the order-confirmed message, and it goes by e-mail."""
+    return (
+        template is Template.CONFIRMED
+        and settings.attach_invoice_to_confirmation
+        and template in settings.notify_events
+        and notify.choose_channel(contact, order)[0] is Channel.EMAIL
+    )
+
+
+def _issue_with_confirmation(
+    uow: UnitOfWork, order: OrderNow, settings: BusinessSettings, now: datetime
+) -> dict[str, Any]:
+    """The invoice fields to write with the confirm, or {} if the order has its number.
+
+    In the confirm's own transaction: the number, its timeline entry and the outbox row
+    that attaches it commit together, and a confirm that rolls back takes its number back.
+    The order row is locked before the counter, as `issue_invoice` does.
+    """
+    # services.invoices imports this module (record_event), so it is imported here.
+    from services.invoices import locked_number, next_number
+
+    if locked_number(uow.session, order.id):
+        return {}
+    return {
+        "invoice_number": next_number(uow.session, settings.zone, now),
+        "invoice_issued_at": now,
+    }
 
 
 REASON_LIMIT = 1000
@@ -648,6 +689,7 @@ def _notify(
     template: Template,
     settings: BusinessSettings,
     facts: notify.OrderFacts | None = None,
+    attach_invoice: bool = False,
 ) -> Notification | None:
     return notify.enqueue(
         uow,
@@ -657,6 +699,7 @@ def _notify(
         template=template,
         settings=settings,
         facts=facts or notify.facts_of(order),
+        attach_invoice=attach_invoice,
     )
 
 
