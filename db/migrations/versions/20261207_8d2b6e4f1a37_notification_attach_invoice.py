@@ -2,7 +2,7 @@
 
 Revision ID: 8d2b6e4f1a37
 Revises: 3c1f0a9e7b21
-Create Date: 2026-12-14 10:00:00
+Create Date: 2026-12-07 10:00:00
 """
 
 from collections.abc import Sequence
