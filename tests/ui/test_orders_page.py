@@ -322,6 +322,21 @@ def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
     )
 
 
+def error_under(at, field_key: str) -> str | None:
+    """The words in the error container that sits right under the input `field_key`
+    (`<field_key>.error`), or None when there is none there."""
+    for block in at._tree:  # every root: the dialogs are not in `at.main`
+        children = list(getattr(block, "children", {}).values())
+        for index, child in enumerate(children):
+            if getattr(child, "key", None) != field_key:
+                continue
+            following = children[index + 1] if index + 1 < len(children) else None
+            if getattr(following, "key", None) != f"{field_key}.error":
+                return None
+            return " ".join(c.value for c in following if c.type == "caption")
+    raise AssertionError(f"no input {field_key!r}")
+
+
 def test_completing_a_shipped_order(shop):
     change = shipped(shop)
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
@@ -575,6 +590,67 @@ def test_shipping_fields_are_required(shop):
         assert f"{label} is required" in errors
     with shop.reading() as session:
         assert session.scalar(select(Order)) is None
+
+
+def to_shipping_step(at):
+    fill_customer(at)
+    button(at, "Next").click().run()
+    at.selectbox(key="orders.form.product").set_value("TEA-001")
+    button(at, "Add").click().run()
+    button(at, "Next").click().run()
+    for name, value in {"street": "1 Pine Rd", "city": "Portland"}.items():
+        at.text_input(key=f"orders.form.{name}").input(value)
+    return at
+
+
+def test_a_made_up_zip_and_state_are_refused_under_their_fields_in_the_add_dialog(shop):
+    at = to_shipping_step(open_dialog(run_page()))
+    at.text_input(key="orders.form.state").input("Oregonia")
+    at.text_input(key="orders.form.zip").input("ABCDE")
+    button(at, "Create Order").click().run()
+    assert not at.exception, at.exception
+    zip_error = error_under(at, "orders.form.zip")
+    assert "ZIP Code is not a valid postal code for United States" in zip_error
+    assert "5 digits or ZIP+4" in zip_error
+    assert "State is not a state or province of United States" in error_under(
+        at, "orders.form.state"
+    )
+    assert error_under(at, "orders.form.city") is None
+    with shop.reading() as session:
+        assert session.scalar(select(Order)) is None
+
+    at.text_input(key="orders.form.state").input("oregon")
+    at.text_input(key="orders.form.zip").input("97205 1234")
+    button(at, "Create Order").click().run()
+    assert not at.exception, at.exception
+    with shop.reading() as session:
+        order = session.scalar(select(Order))
+    assert (order.ship_state, order.ship_zip) == ("OR", "97205-1234")
+
+
+def test_the_shipping_step_judges_an_address_by_the_shops_country(shop):
+    with shop.writing() as session:
+        store_settings(session, BusinessSettings(default_country="CA"))
+        session.commit()
+    at = to_shipping_step(open_dialog(run_page()))
+    at.text_input(key="orders.form.state").input("Oregon")
+    at.text_input(key="orders.form.zip").input("97205")
+    button(at, "Create Order").click().run()
+    assert "State is not a state or province of Canada" in error_under(at, "orders.form.state")
+    assert "ZIP Code is not a valid postal code for Canada" in error_under(at, "orders.form.zip")
+
+
+def test_editing_an_order_refuses_a_made_up_zip_under_the_field(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Edit Order").click().run()
+    button(at, "Next").click().run()
+    button(at, "Next").click().run()
+    at.text_input(key="orders.form.zip").input("ABCDE")
+    button(at, "Save Changes").click().run()
+    assert not at.exception, at.exception
+    assert "ZIP Code is not a valid postal code" in error_under(at, "orders.form.zip")
+    assert order_details(shop, order_id=change.order_id).version == change.version
 
 
 def test_selecting_a_contact_fills_the_customer_fields(shop):
