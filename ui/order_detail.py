@@ -424,19 +424,72 @@ EVENT_TEXT = {
 }
 
 
+# What an edit's stored keys are called on the timeline; a key ending in "_cents" is money.
+EDIT_LABELS = {
+    "customer": "Customer",
+    "address": "Address",
+    "items": "Items",
+    "total_cents": "Total",
+}
+
+
 def _event_line(kind: str, before: str | None, after: str | None, detail: str) -> str:
     label = EVENT_TEXT.get(kind, kind.replace("_", " ").capitalize())
     if kind in (EventKind.STATUS, EventKind.PAYMENT) and after:
         text = f"{label}: {_pretty(before)} → {_pretty(after)}"
     else:
         text = label
-    if kind == EventKind.EDITED and detail:
-        try:
-            changed = json.loads(detail)
-            detail = "; ".join(f"{k}: {v['from']} → {v['to']}" for k, v in changed.items())
-        except (ValueError, TypeError, KeyError):
-            pass
     return f"{text} — {detail}" if detail and kind != "created" else text
+
+
+def edit_lines(detail: str, currency: str) -> list[str] | None:
+    """What an edit changed, one line a field ("Total: $50.71 → $70.46"), money in the
+    order's currency and unchanged fields left out; None when `detail` is not the JSON
+    {field: {"from": …, "to": …}} that edits store (then it is shown as it is)."""
+    try:
+        changed = json.loads(detail)
+    except ValueError:
+        return None
+    if not isinstance(changed, dict) or not all(
+        isinstance(change, dict) and {"from", "to"} <= change.keys() for change in changed.values()
+    ):
+        return None
+    lines = []
+    for field, change in changed.items():
+        before, after = change["from"], change["to"]
+        if before == after:
+            continue
+        name = str(field)
+        label = EDIT_LABELS.get(name) or name.removesuffix("_cents").replace("_", " ").capitalize()
+        if name.endswith("_cents"):
+            before, after = _as_money(before, currency), _as_money(after, currency)
+        lines.append(f"{label}: {_shown(before)} → {_shown(after)}")
+    return lines
+
+
+def _as_money(value: object, currency: str) -> object:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return money(value, currency)
+    return value
+
+
+def _shown(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def _event_markdown(
+    kind: str, before: str | None, after: str | None, detail: str, currency: str
+) -> str:
+    """The event as Markdown: an edit as its label and a short list of what changed."""
+    changes = edit_lines(detail, currency) if kind == EventKind.EDITED and detail else None
+    if changes is None:
+        return literal(_event_line(kind, before, after, detail))
+    label = literal(EVENT_TEXT["edited"])
+    if not changes:
+        return label
+    return label + "\n\n" + "\n".join(f"- {literal(line)}" for line in changes) + "\n"
 
 
 def _pretty(value: str | None) -> str:
@@ -448,9 +501,12 @@ def _history(d: OrderDetails, zone: ZoneInfo) -> None:
     with timeline:
         st.markdown("**Timeline**")
         for event in reversed(d.events):
-            line = _event_line(event.kind, event.from_value, event.to_value, event.detail)
+            text = _event_markdown(
+                event.kind, event.from_value, event.to_value, event.detail, d.currency
+            )
             who = literal(f"{when(event.created_at, zone)} · {event.actor}")
-            st.markdown(f"{literal(line)}  \n:gray[{who}]")
+            joiner = "\n" if text.endswith("\n") else "  \n"
+            st.markdown(f"{text}{joiner}:gray[{who}]")
     with messages:
         st.markdown("**Notifications**")
         if not d.notifications:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Order
+from db.models import Order, OrderEvent
 from db.settings import store_settings
 from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
@@ -677,6 +677,82 @@ def test_editing_an_order_prefills_the_form_and_recomputes_the_totals(shop):
     details = order_details(shop, order_id=change.order_id)
     assert details.subtotal_cents == 6000 and details.total_cents == 6000 + 495 + 500
     assert details.events[-1].kind == "edited"
+
+
+# ---- an edit on the timeline ----
+
+
+def timeline(at) -> list[str]:
+    return [m.value for m in at.markdown if "Order edited" in m.value]
+
+
+def test_an_edit_shows_on_the_timeline_as_a_list_of_what_changed(shop):
+    change = place(shop)
+    orders.edit_order(
+        shop,
+        order_id=change.order_id,
+        expected_version=change.version,
+        actor="t",
+        changes=order_data(
+            items=[{"sku": "TEA-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 1}],
+            shipping__city="Chicago",
+            shipping__zip="60601",
+        ),
+    )
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    lines = edit.split("\n")
+    assert lines[0] == "Order edited"
+    changes = [line for line in lines if line.startswith("- ")]
+    assert changes == [
+        "- Address\\: 1 Main St, Apt 4, Springfield, IL, 62701, US → "
+        "1 Main St, Apt 4, Chicago, IL, 60601, US",
+        "- Items\\: 2× Earl Grey → 2× Earl Grey, 1× Stoneware Mug",
+        "- Total\\: \\$30.98 → \\$50.47",
+    ]
+    assert "Customer" not in edit and "total_cents" not in edit  # unchanged: left out
+
+
+def test_an_edit_stored_before_is_shown_the_same_way_in_the_orders_currency(shop):
+    change = place(shop)
+    old_detail = {
+        "customer": {"from": "Ada Lovelace <ada@example.com>", "to": "Ada King <ada@example.com>"},
+        "total_cents": {"from": 5071, "to": 7046},
+        "items": {"from": "1× Tea", "to": "1× Tea"},
+    }
+    with shop.writing() as session:
+        session.execute(update(Order).values(currency="EUR"))
+        session.add(
+            OrderEvent(
+                order_id=change.order_id,
+                kind="edited",
+                actor="before",
+                detail=json.dumps(old_detail),
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    assert "- Customer\\: Ada Lovelace \\<ada@example.com> → Ada King" in edit
+    assert "- Total\\: €50.71 → €70.46" in edit
+    assert "Items" not in edit  # from == to: not a change
+    assert "{" not in edit and "total_cents" not in edit
+
+
+def test_an_edit_detail_that_is_not_json_is_shown_as_it_is(shop):
+    change = place(shop)
+    with shop.writing() as session:
+        session.add(
+            OrderEvent(
+                order_id=change.order_id,
+                kind="edited",
+                actor="before",
+                detail="address changed by phone",
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    assert edit.startswith("Order edited — address changed by phone")
 
 
 # ---- review help on Pending ----
