@@ -248,37 +248,80 @@ def _simple(
     return widget
 
 
+SHIP = "orders.ship"
+SHIP_ERRORS = "orders.ship.errors"  # (order id, {field: words}) from the last refused submit
+SHIP_REQUIRED = {
+    "carrier": "Carrier is required: choose one, or type its name.",
+    "tracking": "Tracking number is required.",
+}
+
+
 def _ship(db: Database, d: OrderDetails, actor: str) -> None:
-    key = "orders.ship"
+    order_id, errors = st.session_state.get(SHIP_ERRORS) or (None, {})
+    errors = errors if order_id == d.id else {}
     with st.popover("Mark Shipped", icon=":material/local_shipping:", key="orders.popover.ship"):
-        with st.form(key, border=False):
-            st.selectbox("Carrier", CARRIERS, key=f"{key}.carrier", accept_new_options=True)
-            st.text_input("Tracking number", key=f"{key}.tracking", max_chars=100)
-            st.text_input("Tracking URL (optional)", key=f"{key}.url", max_chars=500)
+        with st.form(SHIP, border=False):
+            st.selectbox(
+                "Carrier *",
+                CARRIERS,
+                index=None,
+                placeholder="Choose a carrier",
+                key=f"{SHIP}.carrier",
+                accept_new_options=True,
+            )
+            _error_under("carrier", errors)
+            st.text_input(
+                "Tracking number *",
+                key=f"{SHIP}.tracking",
+                max_chars=100,
+            )
+            _error_under("tracking", errors)
+            st.text_input("Tracking URL (optional)", key=f"{SHIP}.url", max_chars=500)
             unpaid = d.payment_status is not PaymentStatus.PAID
             if unpaid:
                 st.checkbox(
                     f"Ship although payment is {d.payment_status.label}",
-                    key=f"{key}.override",
+                    key=f"{SHIP}.override",
                 )
             st.form_submit_button(
-                "Mark Shipped",
-                type="primary",
-                on_click=lambda: perform(
-                    d.number,
-                    PAST_TENSE[Action.MARK_SHIPPED],
-                    lambda: orders.mark_shipped(
-                        db,
-                        order_id=d.id,
-                        expected_version=d.version,
-                        actor=actor,
-                        carrier=st.session_state.get(f"{key}.carrier") or "",
-                        tracking_number=st.session_state.get(f"{key}.tracking", ""),
-                        tracking_url=st.session_state.get(f"{key}.url", ""),
-                        ship_unpaid=bool(st.session_state.get(f"{key}.override")),
-                    ),
-                ),
+                "Mark Shipped", type="primary", on_click=_submit_shipped, args=(db, d, actor)
             )
+
+
+def _error_under(field: str, errors: dict[str, str]) -> None:
+    """The field's error right under it (a form input has no error slot of its own)."""
+    if field in errors:
+        with st.container(key=f"{SHIP}.{field}.error"):
+            st.caption(f":red[{errors[field]}]")
+
+
+def _submit_shipped(db: Database, d: OrderDetails, actor: str) -> None:
+    carrier = str(st.session_state.get(f"{SHIP}.carrier") or "").strip()
+    tracking = str(st.session_state.get(f"{SHIP}.tracking") or "").strip()
+    missing = {
+        field: words
+        for field, words in SHIP_REQUIRED.items()
+        if not {"carrier": carrier, "tracking": tracking}[field]
+    }
+    if missing:
+        # Nothing is sent: the popover stays open with the words under the fields.
+        st.session_state[SHIP_ERRORS] = (d.id, missing)
+        return
+    st.session_state.pop(SHIP_ERRORS, None)
+    perform(
+        d.number,
+        PAST_TENSE[Action.MARK_SHIPPED],
+        lambda: orders.mark_shipped(
+            db,
+            order_id=d.id,
+            expected_version=d.version,
+            actor=actor,
+            carrier=carrier,
+            tracking_number=tracking,
+            tracking_url=st.session_state.get(f"{SHIP}.url", ""),
+            ship_unpaid=bool(st.session_state.get(f"{SHIP}.override")),
+        ),
+    )
 
 
 def _reason_form(action: Action, call: Callable[..., Change], icon: str) -> Callable[..., None]:

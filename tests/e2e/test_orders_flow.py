@@ -96,6 +96,12 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
 
     details(page).get_by_role("button", name="Mark Shipped").click()
     popover = page.locator("[data-testid='stPopoverBody']")
+    popover.get_by_role("button", name="Mark Shipped").click()  # nothing chosen yet: refused
+    popover.locator(".st-key-orders-ship-carrier-error").wait_for()
+    popover.locator(".st-key-orders-ship-tracking-error").wait_for()
+    page.screenshot(path=artifacts / "mark-shipped-required.png")
+    popover.get_by_label("Carrier").click()  # none is chosen for you
+    page.get_by_role("option", name="UPS").click()
     popover.get_by_label("Tracking number").fill("1Z999AA10123456784")
     popover.get_by_label("Tracking URL (optional)").fill("https://track.example/1Z999")
     popover.get_by_role("button", name="Mark Shipped").click()

@@ -307,6 +307,7 @@ def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
     change = place(shop)
     orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    at.selectbox(key="orders.ship.carrier").select("UPS")  # none is chosen for you
     at.text_input(key="orders.ship.tracking").input("1Z999")
     button(at, "Mark Shipped").click().run()
     assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
@@ -335,6 +336,43 @@ def error_under(at, field_key: str) -> str | None:
                 return None
             return " ".join(c.value for c in following if c.type == "caption")
     raise AssertionError(f"no input {field_key!r}")
+
+
+def test_mark_shipped_names_carrier_and_tracking_as_required_under_each_field(shop):
+    change = place(shop)
+    orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    orders.set_payment_status(
+        shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    carrier = at.selectbox(key="orders.ship.carrier")
+    assert carrier.value is None and carrier.placeholder == "Choose a carrier"
+    assert carrier.label == "Carrier *"
+    assert at.text_input(key="orders.ship.tracking").label == "Tracking number *"
+    assert error_under(at, "orders.ship.carrier") is None
+
+    button(at, "Mark Shipped").click().run()
+    assert not at.exception, at.exception
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+    assert "Carrier is required" in error_under(at, "orders.ship.carrier")
+    assert "Tracking number is required" in error_under(at, "orders.ship.tracking")
+    assert not toasts(at)
+
+    at.selectbox(key="orders.ship.carrier").select("DHL")
+    at.text_input(key="orders.ship.tracking").input("   ")
+    button(at, "Mark Shipped").click().run()
+    assert error_under(at, "orders.ship.carrier") is None
+    assert "Tracking number is required" in error_under(at, "orders.ship.tracking")
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+
+    at.text_input(key="orders.ship.tracking").input("JD014600006281234567")
+    button(at, "Mark Shipped").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert (details.status, details.carrier, details.tracking_number) == (
+        OrderStatus.SHIPPED,
+        "DHL",
+        "JD014600006281234567",
+    )
 
 
 def test_completing_a_shipped_order(shop):
