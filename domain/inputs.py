@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from domain.addresses import MAX_POSTAL_CODE, normalise_postal_code, normalise_state
 from domain.money import MAX_LINES, MAX_QUANTITY, format_money, parse_money
 from domain.order import OrderError
 
@@ -75,7 +76,7 @@ Name = Annotated[str, _line(1, 100), OneLine]
 Line100 = Annotated[str, _line(0, 100), OneLine]
 Line200 = Annotated[str, _line(1, 200), OneLine]
 RequiredLine100 = Annotated[str, _line(1, 100), OneLine]
-Zip = Annotated[str, _line(1, 20), OneLine]
+Zip = Annotated[str, _line(1, MAX_POSTAL_CODE), OneLine]
 MAX_MONEY_CENTS = 100_000_000  # $1,000,000.00: anything above is a typo in this shop
 
 
@@ -168,20 +169,42 @@ def _iso_country(value: str) -> str:
     return value
 
 
+Country = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(_iso_country),
+]
+
+
 class ShippingIn(Strict):
     street: Line200
     apartment: Line100 | None = None
     city: RequiredLine100
+    # Before the state and the ZIP code: their rules are the country's. None means the shop's
+    # default country (the `region` the input is parsed with).
+    country: Country | None = None
     state: RequiredLine100
     zip: Zip
-    country: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
-            AfterValidator(_iso_country),
-        ]
-        | None
-    ) = None
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str, info: ValidationInfo) -> str:
+        country = _country_of(info)
+        return value if country is None else normalise_state(country, value)
+
+    @field_validator("zip")
+    @classmethod
+    def _zip(cls, value: str, info: ValidationInfo) -> str:
+        country = _country_of(info)
+        return value if country is None else normalise_postal_code(country, value)
+
+
+def _country_of(info: ValidationInfo) -> str | None:
+    """The address's country, or None when the country given is itself wrong (its own error
+    says so; the state and ZIP code are then not judged by a country that is not there)."""
+    if "country" not in info.data:
+        return None
+    return str(info.data["country"] or (info.context or {}).get("region") or "US").upper()
 
 
 class OrderIn(Strict):

@@ -248,37 +248,80 @@ def _simple(
     return widget
 
 
+SHIP = "orders.ship"
+SHIP_ERRORS = "orders.ship.errors"  # (order id, {field: words}) from the last refused submit
+SHIP_REQUIRED = {
+    "carrier": "Carrier is required: choose one, or type its name.",
+    "tracking": "Tracking number is required.",
+}
+
+
 def _ship(db: Database, d: OrderDetails, actor: str) -> None:
-    key = "orders.ship"
+    order_id, errors = st.session_state.get(SHIP_ERRORS) or (None, {})
+    errors = errors if order_id == d.id else {}
     with st.popover("Mark Shipped", icon=":material/local_shipping:", key="orders.popover.ship"):
-        with st.form(key, border=False):
-            st.selectbox("Carrier", CARRIERS, key=f"{key}.carrier", accept_new_options=True)
-            st.text_input("Tracking number", key=f"{key}.tracking", max_chars=100)
-            st.text_input("Tracking URL (optional)", key=f"{key}.url", max_chars=500)
+        with st.form(SHIP, border=False):
+            st.selectbox(
+                "Carrier *",
+                CARRIERS,
+                index=None,
+                placeholder="Choose a carrier",
+                key=f"{SHIP}.carrier",
+                accept_new_options=True,
+            )
+            _error_under("carrier", errors)
+            st.text_input(
+                "Tracking number *",
+                key=f"{SHIP}.tracking",
+                max_chars=100,
+            )
+            _error_under("tracking", errors)
+            st.text_input("Tracking URL (optional)", key=f"{SHIP}.url", max_chars=500)
             unpaid = d.payment_status is not PaymentStatus.PAID
             if unpaid:
                 st.checkbox(
                     f"Ship although payment is {d.payment_status.label}",
-                    key=f"{key}.override",
+                    key=f"{SHIP}.override",
                 )
             st.form_submit_button(
-                "Mark Shipped",
-                type="primary",
-                on_click=lambda: perform(
-                    d.number,
-                    PAST_TENSE[Action.MARK_SHIPPED],
-                    lambda: orders.mark_shipped(
-                        db,
-                        order_id=d.id,
-                        expected_version=d.version,
-                        actor=actor,
-                        carrier=st.session_state.get(f"{key}.carrier") or "",
-                        tracking_number=st.session_state.get(f"{key}.tracking", ""),
-                        tracking_url=st.session_state.get(f"{key}.url", ""),
-                        ship_unpaid=bool(st.session_state.get(f"{key}.override")),
-                    ),
-                ),
+                "Mark Shipped", type="primary", on_click=_submit_shipped, args=(db, d, actor)
             )
+
+
+def _error_under(field: str, errors: dict[str, str]) -> None:
+    """The field's error right under it (a form input has no error slot of its own)."""
+    if field in errors:
+        with st.container(key=f"{SHIP}.{field}.error"):
+            st.caption(f":red[{errors[field]}]")
+
+
+def _submit_shipped(db: Database, d: OrderDetails, actor: str) -> None:
+    carrier = str(st.session_state.get(f"{SHIP}.carrier") or "").strip()
+    tracking = str(st.session_state.get(f"{SHIP}.tracking") or "").strip()
+    missing = {
+        field: words
+        for field, words in SHIP_REQUIRED.items()
+        if not {"carrier": carrier, "tracking": tracking}[field]
+    }
+    if missing:
+        # Nothing is sent: the popover stays open with the words under the fields.
+        st.session_state[SHIP_ERRORS] = (d.id, missing)
+        return
+    st.session_state.pop(SHIP_ERRORS, None)
+    perform(
+        d.number,
+        PAST_TENSE[Action.MARK_SHIPPED],
+        lambda: orders.mark_shipped(
+            db,
+            order_id=d.id,
+            expected_version=d.version,
+            actor=actor,
+            carrier=carrier,
+            tracking_number=tracking,
+            tracking_url=st.session_state.get(f"{SHIP}.url", ""),
+            ship_unpaid=bool(st.session_state.get(f"{SHIP}.override")),
+        ),
+    )
 
 
 def _reason_form(action: Action, call: Callable[..., Change], icon: str) -> Callable[..., None]:
@@ -424,19 +467,72 @@ EVENT_TEXT = {
 }
 
 
+# What an edit's stored keys are called on the timeline; a key ending in "_cents" is money.
+EDIT_LABELS = {
+    "customer": "Customer",
+    "address": "Address",
+    "items": "Items",
+    "total_cents": "Total",
+}
+
+
 def _event_line(kind: str, before: str | None, after: str | None, detail: str) -> str:
     label = EVENT_TEXT.get(kind, kind.replace("_", " ").capitalize())
     if kind in (EventKind.STATUS, EventKind.PAYMENT) and after:
         text = f"{label}: {_pretty(before)} → {_pretty(after)}"
     else:
         text = label
-    if kind == EventKind.EDITED and detail:
-        try:
-            changed = json.loads(detail)
-            detail = "; ".join(f"{k}: {v['from']} → {v['to']}" for k, v in changed.items())
-        except (ValueError, TypeError, KeyError):
-            pass
     return f"{text} — {detail}" if detail and kind != "created" else text
+
+
+def edit_lines(detail: str, currency: str) -> list[str] | None:
+    """What an edit changed, one line a field ("Total: $50.71 → $70.46"), money in the
+    order's currency and unchanged fields left out; None when `detail` is not the JSON
+    {field: {"from": …, "to": …}} that edits store (then it is shown as it is)."""
+    try:
+        changed = json.loads(detail)
+    except ValueError:
+        return None
+    if not isinstance(changed, dict) or not all(
+        isinstance(change, dict) and {"from", "to"} <= change.keys() for change in changed.values()
+    ):
+        return None
+    lines = []
+    for field, change in changed.items():
+        before, after = change["from"], change["to"]
+        if before == after:
+            continue
+        name = str(field)
+        label = EDIT_LABELS.get(name) or name.removesuffix("_cents").replace("_", " ").capitalize()
+        if name.endswith("_cents"):
+            before, after = _as_money(before, currency), _as_money(after, currency)
+        lines.append(f"{label}: {_shown(before)} → {_shown(after)}")
+    return lines
+
+
+def _as_money(value: object, currency: str) -> object:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return money(value, currency)
+    return value
+
+
+def _shown(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def _event_markdown(
+    kind: str, before: str | None, after: str | None, detail: str, currency: str
+) -> str:
+    """The event as Markdown: an edit as its label and a short list of what changed."""
+    changes = edit_lines(detail, currency) if kind == EventKind.EDITED and detail else None
+    if changes is None:
+        return literal(_event_line(kind, before, after, detail))
+    label = literal(EVENT_TEXT["edited"])
+    if not changes:
+        return label
+    return label + "\n\n" + "\n".join(f"- {literal(line)}" for line in changes) + "\n"
 
 
 def _pretty(value: str | None) -> str:
@@ -448,9 +544,12 @@ def _history(d: OrderDetails, zone: ZoneInfo) -> None:
     with timeline:
         st.markdown("**Timeline**")
         for event in reversed(d.events):
-            line = _event_line(event.kind, event.from_value, event.to_value, event.detail)
+            text = _event_markdown(
+                event.kind, event.from_value, event.to_value, event.detail, d.currency
+            )
             who = literal(f"{when(event.created_at, zone)} · {event.actor}")
-            st.markdown(f"{literal(line)}  \n:gray[{who}]")
+            joiner = "\n" if text.endswith("\n") else "  \n"
+            st.markdown(f"{text}{joiner}:gray[{who}]")
     with messages:
         st.markdown("**Notifications**")
         if not d.notifications:

@@ -13,12 +13,13 @@ import streamlit as st
 
 from db.database import Database
 from db.unit_of_work import StaleOrder
+from domain.addresses import MAX_POSTAL_CODE, MAX_STATE
 from domain.inputs import CustomerIn, InvalidInput, ShippingIn, parse
 from domain.money import MAX_QUANTITY
 from domain.order import OrderError
 from queries.catalogue import list_categories, list_products
 from queries.contacts import list_contacts
-from queries.orders import OrderDetails, order_details, quote_order
+from queries.orders import OrderDetails, business_settings, order_details, quote_order
 from services import orders
 from ui.flash import flash
 from ui.format import literal, money
@@ -129,7 +130,10 @@ def _field(name: str, label: str, **options: Any) -> None:
     st.text_input(label, key=_seed(name), **options)
     error = st.session_state[ERRORS].get(name)
     if error:
-        st.caption(f":red[{literal(_sentence(label, error))}]")
+        # A text input has no error slot of its own: the words go right under it, in a
+        # container keyed to the field ("orders.form.zip.error").
+        with st.container(key=key(f"{name}.error")):
+            st.caption(f":red[{literal(_sentence(label, error))}]")
 
 
 def _sentence(label: str, message: str) -> str:
@@ -294,9 +298,19 @@ def _shipping_step(db: Database) -> None:
     with city:
         _field("city", SHIPPING_FIELDS["city"], max_chars=100)
     with state:
-        _field("state", SHIPPING_FIELDS["state"], max_chars=100)
+        _field(
+            "state",
+            SHIPPING_FIELDS["state"],
+            max_chars=MAX_STATE,
+            placeholder="Code or name: OR, Oregon",
+        )
     with zip_code:
-        _field("zip", SHIPPING_FIELDS["zip"], max_chars=20)
+        _field(
+            "zip",
+            SHIPPING_FIELDS["zip"],
+            max_chars=MAX_POSTAL_CODE,
+            placeholder="97205 or 97205-1234",
+        )
     # The form has no country input (an edited order keeps its own): still say what is wrong
     # with it, or Next and Save would refuse without a word.
     country_error = st.session_state[ERRORS].get("country")
@@ -340,15 +354,17 @@ def _shipping_payload(draft: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _step_errors(step: int) -> dict[str, str]:
+def _step_errors(step: int, region: str) -> dict[str, str]:
+    """The step's field errors, by the rules the service applies (the shop's country
+    for a phone number and for an address without a country of its own)."""
     draft = st.session_state[DRAFT]
     try:
         if step == 0:
-            parse(CustomerIn, _customer_payload(draft))
+            parse(CustomerIn, _customer_payload(draft), region=region)
         elif step == 1 and not draft.get("items"):
             return {"items": "add at least one product"}
         elif step == 2:
-            parse(ShippingIn, _shipping_payload(draft))
+            parse(ShippingIn, _shipping_payload(draft), region=region)
     except InvalidInput as exc:
         return {e.field.split(".")[-1]: e.message for e in exc.errors}
     return {}
@@ -360,9 +376,9 @@ def _back(step: int) -> None:
     st.session_state[STEP] = step - 1
 
 
-def _next(step: int) -> None:
+def _next(db: Database, step: int) -> None:
     _keep(step)
-    st.session_state[ERRORS] = _step_errors(step)
+    st.session_state[ERRORS] = _step_errors(step, business_settings(db).default_country)
     if not st.session_state[ERRORS]:
         st.session_state[STEP] = step + 1
 
@@ -380,7 +396,7 @@ def _navigation(db: Database, actor: str, step: int) -> None:
             type="primary",
             icon=":material/arrow_forward:",
             on_click=_next,
-            args=(step,),
+            args=(db, step),
         )
         return
     mode, _ = st.session_state[DIALOG]

@@ -8,6 +8,7 @@ land in test-artifacts/ for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -240,3 +241,13 @@ def open_order(page, index: int, x: float = CHECKBOX_WIDTH + 130) -> None:
     except Exception:  # noqa: BLE001 - playwright's TimeoutError; try the second click
         click_cell(page, index, x)
         details.wait_for()
+
+
+def add_product(page, dialog, name: str) -> None:
+    """In the Add/Edit Order dialog's Customer step: go on to Products and add `name` once."""
+    dialog.get_by_role("button", name="Next").click()
+    dialog.get_by_text("2. Products").wait_for()
+    dialog.get_by_label("Product", exact=True).click()
+    page.get_by_role("option", name=re.compile(re.escape(name))).click()
+    dialog.get_by_role("button", name="Add").click()
+    dialog.get_by_text("In this order").wait_for()

@@ -12,7 +12,7 @@ import pytest
 from db.database import Database
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import browser_tab, click_cell, open_order, wait_for_app
+from tests.e2e.conftest import add_product, browser_tab, click_cell, open_order, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +58,7 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
     dialog.get_by_label("Email *").fill("grace.hopper@example.com")
     dialog.get_by_label("Phone").fill("(415) 555-2671")
     page.screenshot(path=artifacts / "add-order-customer.png")
-    dialog.get_by_role("button", name="Next").click()
-    dialog.get_by_text("2. Products").wait_for()
-    dialog.get_by_label("Product", exact=True).click()
-    page.get_by_role("option", name=re.compile("Earl Grey")).click()
-    dialog.get_by_role("button", name="Add").click()
-    dialog.get_by_text("In this order").wait_for()
+    add_product(page, dialog, "Earl Grey")
     page.screenshot(path=artifacts / "add-order-products.png")
     dialog.get_by_role("button", name="Next").click()
     dialog.get_by_text("3. Shipping").wait_for()
@@ -101,6 +96,12 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
 
     details(page).get_by_role("button", name="Mark Shipped").click()
     popover = page.locator("[data-testid='stPopoverBody']")
+    popover.get_by_role("button", name="Mark Shipped").click()  # nothing chosen yet: refused
+    popover.locator(".st-key-orders-ship-carrier-error").wait_for()
+    popover.locator(".st-key-orders-ship-tracking-error").wait_for()
+    page.screenshot(path=artifacts / "mark-shipped-required.png")
+    popover.get_by_label("Carrier").click()  # none is chosen for you
+    page.get_by_role("option", name="UPS").click()
     popover.get_by_label("Tracking number").fill("1Z999AA10123456784")
     popover.get_by_label("Tracking URL (optional)").fill("https://track.example/1Z999")
     popover.get_by_role("button", name="Mark Shipped").click()

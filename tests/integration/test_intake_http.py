@@ -185,6 +185,15 @@ INVALID = [
     ("quantity as text", change(items=[{"sku": "TEA-001", "quantity": "3"}]), "items[0].quantity"),
     ("quantity 2.0", change(items=[{"sku": "TEA-001", "quantity": 2.0}]), "items[0].quantity"),
     ("country XX", change(shipping={**VALID_SHIPPING, "country": "XX"}), "shipping.country"),
+    ("a US ZIP of letters", change(shipping__zip="ABCDE"), "shipping.zip"),
+    ("a US ZIP of four digits", change(shipping__zip="9720"), "shipping.zip"),
+    ("a state that is not one", change(shipping__state="Oregonia"), "shipping.state"),
+    ("a Canadian state for a US address", change(shipping__state="ON"), "shipping.state"),
+    ("a US ZIP for a Canadian address",
+     change(shipping={**VALID_SHIPPING, "country": "CA", "state": "ON"}), "shipping.zip"),
+    ("a Dutch postcode without letters",
+     change(shipping={**VALID_SHIPPING, "country": "NL", "state": "NH", "zip": "1012"}),
+     "shipping.zip"),
     ("a phone with an extension", change(customer__phone="+1 415 555 2671 ext. 12"),
      "customer.phone"),
     ("an invisible first name", change(customer__first_name="\u200b\ufeff"),
@@ -210,6 +219,35 @@ def test_an_invalid_order_is_refused_field_by_field_and_nothing_is_stored(api, c
     messages = {error["field"]: error["message"] for error in document["errors"]}
     assert messages.get(field), document
     assert api.counts() == before
+
+
+def test_a_zip_error_says_what_the_format_is(api):
+    reply = api.client.post(
+        "/api/v1/orders", change(shipping__zip="ABCDE")(customer()), key=new_key()
+    )
+    document = assert_problem(reply, 422, "validation-error")
+    messages = {error["field"]: error["message"] for error in document["errors"]}
+    assert list(messages) == ["shipping.zip"]
+    assert "is not a valid postal code for United States" in messages["shipping.zip"]
+    assert "5 digits or ZIP+4" in messages["shipping.zip"]
+
+
+def test_a_state_by_name_and_a_spaced_zip_are_stored_as_codes(api):
+    body = change(shipping={**VALID_SHIPPING, "state": "oregon", "zip": "97205 1234"})(customer())
+    reply = api.client.post("/api/v1/orders", body, key=new_key())
+    assert reply.status == 201, reply.body
+    with api.db.reading() as session:
+        order = session.scalar(select(Order).where(Order.number == reply.json()["number"]))
+        assert (order.ship_state, order.ship_zip) == ("OR", "97205-1234")
+
+
+def test_a_canadian_address_is_normalised_to_canada_posts_spelling(api):
+    shipping = {**VALID_SHIPPING, "country": "ca", "state": "Québec", "zip": "h2x1y4"}
+    reply = api.client.post("/api/v1/orders", change(shipping=shipping)(customer()), key=new_key())
+    assert reply.status == 201, reply.body
+    with api.db.reading() as session:
+        order = session.scalar(select(Order).where(Order.number == reply.json()["number"]))
+        assert (order.ship_country, order.ship_state, order.ship_zip) == ("CA", "QC", "H2X 1Y4")
 
 
 def test_a_corrected_retry_with_the_same_key_is_accepted(api):

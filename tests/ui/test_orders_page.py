@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Order
+from db.models import Order, OrderEvent
 from db.settings import store_settings
 from domain.enums import Source
 from domain.order import OrderStatus, PaymentStatus
@@ -307,6 +307,7 @@ def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
     change = place(shop)
     orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    at.selectbox(key="orders.ship.carrier").select("UPS")  # none is chosen for you
     at.text_input(key="orders.ship.tracking").input("1Z999")
     button(at, "Mark Shipped").click().run()
     assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
@@ -319,6 +320,58 @@ def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
         OrderStatus.SHIPPED,
         "UPS",
         "1Z999",
+    )
+
+
+def error_under(at, field_key: str) -> str | None:
+    """The words in the error container that sits right under the input `field_key`
+    (`<field_key>.error`), or None when there is none there."""
+    for block in at._tree:  # every root: the dialogs are not in `at.main`
+        children = list(getattr(block, "children", {}).values())
+        for index, child in enumerate(children):
+            if getattr(child, "key", None) != field_key:
+                continue
+            following = children[index + 1] if index + 1 < len(children) else None
+            if getattr(following, "key", None) != f"{field_key}.error":
+                return None
+            return " ".join(c.value for c in following if c.type == "caption")
+    raise AssertionError(f"no input {field_key!r}")
+
+
+def test_mark_shipped_names_carrier_and_tracking_as_required_under_each_field(shop):
+    change = place(shop)
+    orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    orders.set_payment_status(
+        shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
+    )
+    at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    carrier = at.selectbox(key="orders.ship.carrier")
+    assert carrier.value is None and carrier.placeholder == "Choose a carrier"
+    assert carrier.label == "Carrier *"
+    assert at.text_input(key="orders.ship.tracking").label == "Tracking number *"
+    assert error_under(at, "orders.ship.carrier") is None
+
+    button(at, "Mark Shipped").click().run()
+    assert not at.exception, at.exception
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+    assert "Carrier is required" in error_under(at, "orders.ship.carrier")
+    assert "Tracking number is required" in error_under(at, "orders.ship.tracking")
+    assert not toasts(at)
+
+    at.selectbox(key="orders.ship.carrier").select("DHL")
+    at.text_input(key="orders.ship.tracking").input("   ")
+    button(at, "Mark Shipped").click().run()
+    assert error_under(at, "orders.ship.carrier") is None
+    assert "Tracking number is required" in error_under(at, "orders.ship.tracking")
+    assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
+
+    at.text_input(key="orders.ship.tracking").input("JD014600006281234567")
+    button(at, "Mark Shipped").click().run()
+    details = order_details(shop, order_id=change.order_id)
+    assert (details.status, details.carrier, details.tracking_number) == (
+        OrderStatus.SHIPPED,
+        "DHL",
+        "JD014600006281234567",
     )
 
 
@@ -577,6 +630,67 @@ def test_shipping_fields_are_required(shop):
         assert session.scalar(select(Order)) is None
 
 
+def to_shipping_step(at):
+    fill_customer(at)
+    button(at, "Next").click().run()
+    at.selectbox(key="orders.form.product").set_value("TEA-001")
+    button(at, "Add").click().run()
+    button(at, "Next").click().run()
+    for name, value in {"street": "1 Pine Rd", "city": "Portland"}.items():
+        at.text_input(key=f"orders.form.{name}").input(value)
+    return at
+
+
+def test_a_made_up_zip_and_state_are_refused_under_their_fields_in_the_add_dialog(shop):
+    at = to_shipping_step(open_dialog(run_page()))
+    at.text_input(key="orders.form.state").input("Oregonia")
+    at.text_input(key="orders.form.zip").input("ABCDE")
+    button(at, "Create Order").click().run()
+    assert not at.exception, at.exception
+    zip_error = error_under(at, "orders.form.zip")
+    assert "ZIP Code is not a valid postal code for United States" in zip_error
+    assert "5 digits or ZIP+4" in zip_error
+    assert "State is not a state or province of United States" in error_under(
+        at, "orders.form.state"
+    )
+    assert error_under(at, "orders.form.city") is None
+    with shop.reading() as session:
+        assert session.scalar(select(Order)) is None
+
+    at.text_input(key="orders.form.state").input("oregon")
+    at.text_input(key="orders.form.zip").input("97205 1234")
+    button(at, "Create Order").click().run()
+    assert not at.exception, at.exception
+    with shop.reading() as session:
+        order = session.scalar(select(Order))
+    assert (order.ship_state, order.ship_zip) == ("OR", "97205-1234")
+
+
+def test_the_shipping_step_judges_an_address_by_the_shops_country(shop):
+    with shop.writing() as session:
+        store_settings(session, BusinessSettings(default_country="CA"))
+        session.commit()
+    at = to_shipping_step(open_dialog(run_page()))
+    at.text_input(key="orders.form.state").input("Oregon")
+    at.text_input(key="orders.form.zip").input("97205")
+    button(at, "Create Order").click().run()
+    assert "State is not a state or province of Canada" in error_under(at, "orders.form.state")
+    assert "ZIP Code is not a valid postal code for Canada" in error_under(at, "orders.form.zip")
+
+
+def test_editing_an_order_refuses_a_made_up_zip_under_the_field(shop):
+    change = place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Edit Order").click().run()
+    button(at, "Next").click().run()
+    button(at, "Next").click().run()
+    at.text_input(key="orders.form.zip").input("ABCDE")
+    button(at, "Save Changes").click().run()
+    assert not at.exception, at.exception
+    assert "ZIP Code is not a valid postal code" in error_under(at, "orders.form.zip")
+    assert order_details(shop, order_id=change.order_id).version == change.version
+
+
 def test_selecting_a_contact_fills_the_customer_fields(shop):
     place(shop)
     at = open_dialog(run_page())
@@ -601,6 +715,82 @@ def test_editing_an_order_prefills_the_form_and_recomputes_the_totals(shop):
     details = order_details(shop, order_id=change.order_id)
     assert details.subtotal_cents == 6000 and details.total_cents == 6000 + 495 + 500
     assert details.events[-1].kind == "edited"
+
+
+# ---- an edit on the timeline ----
+
+
+def timeline(at) -> list[str]:
+    return [m.value for m in at.markdown if "Order edited" in m.value]
+
+
+def test_an_edit_shows_on_the_timeline_as_a_list_of_what_changed(shop):
+    change = place(shop)
+    orders.edit_order(
+        shop,
+        order_id=change.order_id,
+        expected_version=change.version,
+        actor="t",
+        changes=order_data(
+            items=[{"sku": "TEA-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 1}],
+            shipping__city="Chicago",
+            shipping__zip="60601",
+        ),
+    )
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    lines = edit.split("\n")
+    assert lines[0] == "Order edited"
+    changes = [line for line in lines if line.startswith("- ")]
+    assert changes == [
+        "- Address\\: 1 Main St, Apt 4, Springfield, IL, 62701, US → "
+        "1 Main St, Apt 4, Chicago, IL, 60601, US",
+        "- Items\\: 2× Earl Grey → 2× Earl Grey, 1× Stoneware Mug",
+        "- Total\\: \\$30.98 → \\$50.47",
+    ]
+    assert "Customer" not in edit and "total_cents" not in edit  # unchanged: left out
+
+
+def test_an_edit_stored_before_is_shown_the_same_way_in_the_orders_currency(shop):
+    change = place(shop)
+    old_detail = {
+        "customer": {"from": "Ada Lovelace <ada@example.com>", "to": "Ada King <ada@example.com>"},
+        "total_cents": {"from": 5071, "to": 7046},
+        "items": {"from": "1× Tea", "to": "1× Tea"},
+    }
+    with shop.writing() as session:
+        session.execute(update(Order).values(currency="EUR"))
+        session.add(
+            OrderEvent(
+                order_id=change.order_id,
+                kind="edited",
+                actor="before",
+                detail=json.dumps(old_detail),
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    assert "- Customer\\: Ada Lovelace \\<ada@example.com> → Ada King" in edit
+    assert "- Total\\: €50.71 → €70.46" in edit
+    assert "Items" not in edit  # from == to: not a change
+    assert "{" not in edit and "total_cents" not in edit
+
+
+def test_an_edit_detail_that_is_not_json_is_shown_as_it_is(shop):
+    change = place(shop)
+    with shop.writing() as session:
+        session.add(
+            OrderEvent(
+                order_id=change.order_id,
+                kind="edited",
+                actor="before",
+                detail="address changed by phone",
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    [edit] = timeline(select_row(run_page(), "pending", 0))
+    assert edit.startswith("Order edited — address changed by phone")
 
 
 # ---- review help on Pending ----

@@ -33,9 +33,18 @@ def test_a_country_must_be_an_iso_3166_alpha_2_code(country):
     assert "ISO 3166" in refusal(ShippingIn, {**ADDRESS, "country": country}, "country")
 
 
+# Each with an address of its own country (the state and ZIP code follow the country).
+LOCAL = {
+    "US": {"state": "IL", "zip": "62701"},
+    "GB": {"state": "England", "zip": "SW1A 1AA"},
+    "DE": {"state": "Berlin", "zip": "10115"},
+}
+
+
 @pytest.mark.parametrize(("given", "stored"), [("us", "US"), (" GB ", "GB"), ("de", "DE")])
 def test_a_real_country_is_kept_in_upper_case(given, stored):
-    assert parse(ShippingIn, {**ADDRESS, "country": given}).country == stored
+    address = {**ADDRESS, **LOCAL[stored], "country": given}
+    assert parse(ShippingIn, address).country == stored
 
 
 @pytest.mark.parametrize(
