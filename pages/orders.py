@@ -121,14 +121,21 @@ if counts[Tab.ALL] == 0:
 def filters_for(tab: Tab) -> tuple[OrderFilter, Sort]:
     with st.container(key=f"orders.filters.{tab.value}"):
         text, sort = st.columns([3, 1])
+        # The placeholder and the choices say what these are: their labels stay for screen
+        # readers only, which keeps ten rows of the table on a laptop's first screen.
         search = text.text_input(
             "Search",
             key="orders.search",
-            placeholder="Order #, customer name, e-mail or phone",
+            placeholder="Search: order #, customer name, e-mail or phone",
             max_chars=200,
+            label_visibility="collapsed",
         )
         chosen_sort = sort.selectbox(
-            "Sort", list(Sort), format_func=SORT_LABELS.get, key="orders.sort"
+            "Sort",
+            list(Sort),
+            format_func=SORT_LABELS.get,
+            key="orders.sort",
+            label_visibility="collapsed",
         )
         more = st.expander("Filters", icon=":material/filter_list:")
         columns = iter(more.columns(4 if TAB_STATUS_OPTIONS[tab] else 3))
