@@ -17,7 +17,7 @@ from bench.measure import Floor, Row, Section, Target
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_FLAGS,
-    click_row,
+    open_order,
     start_server,
     stop_server,
 )
@@ -134,9 +134,8 @@ def browse(url: str) -> None:
             _settle(page)
             page.get_by_role("button", name="Next page").first.click()
             _settle(page)
-            click_row(page, 0)
+            open_order(page, 0)
             _settle(page)
-            page.locator(".st-key-orders-details").first.wait_for()
         finally:
             browser.close()
 

@@ -81,7 +81,9 @@ def open_order(page_db):
         payment=PaymentStatus.PAID,
     )
     at = dashboard().run()
-    at.session_state["orders.table.pending"] = {"selection": {"rows": [0], "columns": []}}
+    at.session_state["orders.table.pending"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[0, "Customer"]]}
+    }  # a click on any cell opens the order
     at.run()
     assert not at.exception and at.subheader[0].value == change.number
     return page_db, change, at
