@@ -70,6 +70,7 @@ STEP_OF = {
     "intake": "intake",
     "server_rss_browsing": "browse",
     "bulk_confirm": "bulk",
+    "packing_slips": "documents",
 }
 
 
