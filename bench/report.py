@@ -71,6 +71,7 @@ STEP_OF = {
     "server_rss_browsing": "browse",
     "bulk_confirm": "bulk",
     "packing_slips": "documents",
+    "status_page": "status_page",
 }
 
 

@@ -18,7 +18,16 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import browse, bulk, documents, exports, intake, orders_page, service_calls
+from bench import (
+    browse,
+    bulk,
+    documents,
+    exports,
+    intake,
+    orders_page,
+    service_calls,
+    status_page,
+)
 from bench.datasets import kind_of, prepare
 from bench.measure import Section
 from bench.report import commits, machine, stamp, store, write
@@ -27,7 +36,10 @@ from queries.orders import business_settings
 
 DEFAULT_SIZES = "10000,100000,1000000"
 DEFAULT_SQLITE = "sqlite:////tmp/bench-sqlite/orders.db"
-STEPS = ("page", "details", "status", "export", "intake", "browse", "bulk", "documents")
+STEPS = (
+    *("page", "details", "status", "export", "intake", "browse"),
+    *("bulk", "documents", "status_page"),
+)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -117,6 +129,8 @@ def measure(url: str, size: int, args: argparse.Namespace, box: dict[str, object
         "browse": lambda: browse.measure(section, prepared.url),
         "bulk": lambda: bulk.measure_rows(section, prepared.url, rounds=args.runs),
         "documents": lambda: documents.measure_rows(section, url, runs=args.runs),
+        "status_page": lambda: status_page.measure(section, prepared.url,
+                                                   requests=100 if args.quick else 300),
     }  # fmt: skip
     for name in STEPS:
         if name in args.only:
