@@ -72,6 +72,7 @@ STEP_OF = {
     "bulk_confirm": "bulk",
     "packing_slips": "documents",
     "status_page": "status_page",
+    "clicks": "clicks",
 }
 
 

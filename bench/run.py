@@ -21,6 +21,7 @@ from pathlib import Path
 from bench import (
     browse,
     bulk,
+    clicks,
     documents,
     exports,
     intake,
@@ -38,7 +39,7 @@ DEFAULT_SIZES = "10000,100000,1000000"
 DEFAULT_SQLITE = "sqlite:////tmp/bench-sqlite/orders.db"
 STEPS = (
     *("page", "details", "status", "export", "intake", "browse"),
-    *("bulk", "documents", "status_page"),
+    *("bulk", "documents", "status_page", "clicks"),
 )
 
 
@@ -131,6 +132,7 @@ def measure(url: str, size: int, args: argparse.Namespace, box: dict[str, object
         "documents": lambda: documents.measure_rows(section, url, runs=args.runs),
         "status_page": lambda: status_page.measure(section, prepared.url,
                                                    requests=100 if args.quick else 300),
+        "clicks": lambda: clicks.measure(section, prepared.url, rounds=10 if args.quick else 20),
     }  # fmt: skip
     for name in STEPS:
         if name in args.only:
