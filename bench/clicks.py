@@ -59,6 +59,12 @@ WATCH = """() => { window.__sawRun = false;
 SETTLED = """() => window.__sawRun && document.querySelector('[data-testid="stApp"]')
     .getAttribute('data-test-script-state') === 'notRunning'"""
 WARMUP = 2
+# The two tabs take turns: the one not clicked must not be throttled or put to sleep.
+AWAKE = [
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+]
 PAUSE = 500  # ms between clicks, untimed
 
 
@@ -119,7 +125,7 @@ def time_clicks(url: str, *, rounds: int) -> dict[str, list[float]]:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+                    executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *AWAKE]
                 )
                 try:
                     floor = _tab(browser, floor_server[0])
@@ -182,6 +188,7 @@ def _click(tab: Any, click: Any, until: str | None = None, name: str = "floor") 
     """Milliseconds from the click to the end of the re-run it started. A click that starts
     none within SWALLOWED ms (seen now and then, on both pages) is clicked again, timed from
     the second click, and counted in SWALLOWED_CLICKS."""
+    tab.bring_to_front()
     tab.evaluate(WATCH)
     started = time.perf_counter()
     click()

@@ -73,6 +73,7 @@ STEP_OF = {
     "packing_slips": "documents",
     "status_page": "status_page",
     "clicks": "clicks",
+    "api": "api",
 }
 
 
@@ -261,7 +262,9 @@ def _section(section: dict[str, Any], old: list[str]) -> list[str]:
         lines += [f"- {note}"]
     if carried:
         lines += [f"- the first {len(carried)} table lines{CARRIED}{when}"]
-        lines += [note for note in old_notes if note not in lines and CARRIED not in note]
+        fresh = {line[:24] for line in lines if line.startswith("- ")}
+        lines += [note for note in old_notes if note[:24] not in fresh and CARRIED not in note
+                  and not note.startswith(("- re-measured here", "- FAILED"))]  # fmt: skip
     return [*lines, ""]
 
 
