@@ -195,6 +195,8 @@ def _carried_rows(old: list[str], labels: set[str]) -> tuple[list[str], str, lis
                 rows.append(line)
     notes = [line for line in old if line.startswith("- ")]
     earlier = [n.split(CARRIED, 1)[1] for n in notes if CARRIED in n]
+    if earlier:  # carried before: only the notes that came with those rows, listed after
+        notes = notes[next(i for i, n in enumerate(notes) if CARRIED in n) + 1 :]
     measured = [line.removeprefix("Measured ").split("; database")[0]
                 for line in old if line.startswith("Measured ")]  # fmt: skip
     when = next(iter(earlier + measured), "")
@@ -228,7 +230,13 @@ def _header(stored: list[dict[str, Any]]) -> list[str]:
         "`services.intake.place_order` called directly; *COPY TO STDOUT* / *sqlite3 + csv* —",
         "the export's columns written by the database's own CSV path (PostgreSQL) or a plain",
         "sqlite3 cursor into `csv.writer`, each in a child process whose peak RSS is its own;",
-        "*server idle* — the server's RSS after start-up, before any browser connects.",
+        "*server idle* — the server's RSS after start-up, before any browser connects;",
+        "*single confirm_order calls* — the same 100 orders confirmed one call at a time;",
+        "*fpdf2 plain pages* — 100 pages of the same orders' text in the slips' fonts;",
+        "*GET /healthz* — on the same `python -m api` server as the order page; *bare",
+        "Streamlit* — click to settled on a page with only a button and a 50-row table",
+        "(`bench/click_floor_app.py`), clicked in turn with the dashboard; *in process, 8",
+        "threads* — as above, beside `python -m api --workers 2` (REST and MCP).",
         "",
     ]
 
@@ -262,9 +270,7 @@ def _section(section: dict[str, Any], old: list[str]) -> list[str]:
         lines += [f"- {note}"]
     if carried:
         lines += [f"- the first {len(carried)} table lines{CARRIED}{when}"]
-        fresh = {line[:24] for line in lines if line.startswith("- ")}
-        lines += [note for note in old_notes if note[:24] not in fresh and CARRIED not in note
-                  and not note.startswith(("- re-measured here", "- FAILED"))]  # fmt: skip
+        lines += [note for note in old_notes if note not in lines]
     return [*lines, ""]
 
 

@@ -139,3 +139,19 @@ def test_a_partial_run_without_stored_results_keeps_the_pages_tables_and_rows(tm
     assert "## SQLite · 10 orders\n\nKept as it was.\n" in written
     write(tmp_path / "results", page)
     assert page.read_text() == written
+
+
+def test_the_bulk_and_documents_steps_each_add_their_row(tmp_path):
+    from bench import bulk, documents
+    from db.database import Database
+    from db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    section = Section("sqlite", 0, "db")
+    bulk.measure_rows(section, url, rounds=1)
+    documents.measure_rows(section, url, runs=1)
+    assert [row.key for row in section.rows] == ["bulk_confirm", "packing_slips"]
+    assert all(row.value > 0 and row.ratio for row in section.rows)
