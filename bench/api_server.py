@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from bench import clicks
 from bench.browse import _descendants
 from bench.datasets import Snapshot
 from bench.intake import (
@@ -46,7 +48,15 @@ from bench.measure import Floor, Row, Section
 from db.database import Database
 from services import intake
 from tests import aio
-from tests.e2e.conftest import Server, start_api_server, stop_server
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    GRID,
+    Server,
+    start_api_server,
+    start_server,
+    stop_server,
+)
 
 WORKERS = 2
 
@@ -187,3 +197,117 @@ async def _mcp_rate(url: str, bodies: _Bodies, orders: int, sessions: int) -> fl
             for session, count in zip(opened, share, strict=True):
                 group.start_soon(work, session, count)
         return orders / (time.perf_counter() - started)
+
+
+STEADY_RATE = 50  # orders/s sent to python -m api while the Orders page is clicked
+PAGER_CLICKS = 10  # per phase
+
+
+def measure_clicks_under_intake(section: Section, url: str, *, phases: int) -> None:
+    """The Orders page's pager, click to settled in Chromium (p95), with a steady 50 orders/s
+    sent to `python -m api` on the same database, beside the same with no intake running;
+    quiet and loaded phases alternate."""
+    from playwright.sync_api import sync_playwright
+
+    if section.kind != "postgresql":
+        return
+    db = Database(url)
+    bodies = _Bodies(_catalogue(db), seed=17)
+    snapshot = Snapshot.take(db)
+    samples: dict[str, list[float]] = defaultdict(list)
+    sent: list[int] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-api-clicks-") as folder:
+            api = start_api_server(url, Path(folder) / "api.log", {"INTAKE_API_TOKENS": TOKEN},
+                                   workers=WORKERS)  # fmt: skip
+            dashboard = start_server(url, Path(folder) / "streamlit.log")
+            try:
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(
+                        executable_path=CHROMIUM, headless=True,
+                        args=[*CHROMIUM_FLAGS, *clicks.AWAKE],
+                    )  # fmt: skip
+                    try:
+                        page = clicks._tab(browser, dashboard.url)
+                        page.locator(GRID).first.wait_for()
+                        for phase in range(2 * phases + 1):
+                            loaded = phase % 2 == 1
+                            with _steady(api, bodies, sent) if loaded else nullcontext():
+                                times = _pager(page, PAGER_CLICKS)
+                            if phase:  # the first quiet phase warms up
+                                samples["loaded" if loaded else "quiet"] += times
+                    finally:
+                        browser.close()
+            finally:
+                stop_server(dashboard)
+                stop_server(api)
+    finally:
+        snapshot.restore(db)
+        db.dispose()
+    p95 = {name: _p95(values) for name, values in samples.items()}
+    section.add(
+        Row(
+            "api.orders_page_clicks_p95_under_intake",
+            f"Orders page pager p95, {STEADY_RATE} orders/s to python -m api",
+            p95["loaded"],
+            "ms",
+            [Floor("no_intake", "same clicks, no intake running", p95["quiet"])],
+            clicks.TARGET,
+        )
+    )
+    section.notes.append(
+        f"Pager clicks under intake: {len(samples['loaded'])} clicks with and "
+        f"{len(samples['quiet'])} without, alternating phases of {PAGER_CLICKS}; medians "
+        f"{statistics.median(samples['loaded']):.0f} and {statistics.median(samples['quiet']):.0f}"
+        f" ms; {len(sent)} orders sent during the loaded phases."
+    )
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(len(ordered) * 0.95) - 1)]
+
+
+def _pager(page: Any, count: int) -> list[float]:
+    times = []
+    for n in range(count):
+        label = "Next page" if n % 2 == 0 else "Previous page"
+        button = page.get_by_role("button", name=label).first
+        times.append(clicks._click(page, button.click, name="pager"))
+    return times
+
+
+@contextmanager
+def _steady(server: Server, bodies: _Bodies, sent: list[int]) -> Iterator[None]:
+    """Orders posted at STEADY_RATE a second, on schedule, by 4 threads, until the block ends."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    threads = 4
+    poster = _Poster(server, bodies)
+
+    def work(offset: int) -> None:
+        state: dict[str, Any] = {}
+        due = time.monotonic() + offset / STEADY_RATE
+        while not stop.is_set():
+            stop.wait(max(0.0, due - time.monotonic()))
+            if stop.is_set():
+                return
+            try:
+                poster.post(state)
+                sent.append(1)
+            except BaseException as exc:  # reported after the phase
+                errors.append(exc)
+                return
+            due += threads / STEADY_RATE
+
+    running = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(threads)]
+    for thread in running:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in running:
+            thread.join()
+    if errors:
+        raise errors[0]
