@@ -271,8 +271,10 @@ def _p95(values: list[float]) -> float:
 def _pager(page: Any, count: int) -> list[float]:
     times = []
     for n in range(count):
-        label = "Next page" if n % 2 == 0 else "Previous page"
-        button = page.get_by_role("button", name=label).first
+        back = page.get_by_role("button", name="Previous page").first
+        # Forward and back in turn; forward whenever there is no way back (page 1).
+        forward = n % 2 == 0 or not back.is_enabled()
+        button = page.get_by_role("button", name="Next page").first if forward else back
         times.append(clicks._click(page, button.click, name="pager"))
     return times
 
