@@ -248,7 +248,7 @@ def measure_clicks_under_intake(section: Section, url: str, *, phases: int) -> N
     p95 = {name: _p95(values) for name, values in samples.items()}
     section.add(
         Row(
-            "api.orders_page_clicks_p95_under_intake",
+            "api_clicks.pager_p95_under_intake",
             f"Orders page pager p95, {STEADY_RATE} orders/s to python -m api",
             p95["loaded"],
             "ms",

@@ -74,6 +74,7 @@ STEP_OF = {
     "status_page": "status_page",
     "clicks": "clicks",
     "api": "api",
+    "api_clicks": "api_clicks",
 }
 
 
