@@ -19,6 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.datasets import Snapshot
+from bench.measure import Floor, Row, Section
+from bench.measure import Target as RowTarget
 from db.database import Database
 from db.migrate import upgrade
 from db.seed import seed_catalogue
@@ -55,24 +58,50 @@ def _bulk(db: Database, targets: list[Target]) -> float:
     return elapsed
 
 
+def timings(db: Database, rounds: int = ROUNDS) -> tuple[float, float]:
+    """Median seconds of the bulk confirm and of the loop of single calls, in turn."""
+    with db.writing() as session:
+        seed_catalogue(session)
+        session.commit()
+    _singles(db, _pending(db, 5))  # warm-up: statements, pool, caches
+    singles, bulks = [], []
+    for round_ in range(rounds):
+        a, b = _pending(db, COUNT), _pending(db, COUNT)
+        if round_ % 2:
+            bulks.append(_bulk(db, a))
+            singles.append(_singles(db, b))
+        else:
+            singles.append(_singles(db, a))
+            bulks.append(_bulk(db, b))
+    return statistics.median(bulks), statistics.median(singles)
+
+
+def measure_rows(section: Section, url: str, *, rounds: int = ROUNDS) -> None:
+    """The row for `python -m bench`: on the prepared database, put back as it was after."""
+    db = Database(url)
+    snapshot = Snapshot.take(db)
+    try:
+        figure, floor = timings(db, rounds)
+    finally:
+        snapshot.restore(db)
+        db.dispose()
+    section.add(
+        Row(
+            "bulk_confirm",
+            f"Bulk confirm of {COUNT} orders",
+            figure * 1000,
+            "ms",
+            [Floor("single_calls", f"{COUNT} single confirm_order calls", floor * 1000)],
+            RowTarget("ratio_at_most", TARGET_RATIO),
+        )
+    )
+
+
 def measure(url: str) -> float:
     db = Database(url)
     try:
         upgrade(db)
-        with db.writing() as session:
-            seed_catalogue(session)
-            session.commit()
-        _singles(db, _pending(db, 5))  # warm-up: statements, pool, caches
-        singles, bulks = [], []
-        for round_ in range(ROUNDS):
-            a, b = _pending(db, COUNT), _pending(db, COUNT)
-            if round_ % 2:
-                bulks.append(_bulk(db, a))
-                singles.append(_singles(db, b))
-            else:
-                singles.append(_singles(db, a))
-                bulks.append(_bulk(db, b))
-        floor, figure = statistics.median(singles), statistics.median(bulks)
+        figure, floor = timings(db)
         ratio = figure / floor
         verdict = "ok" if ratio <= TARGET_RATIO else f"OVER the {TARGET_RATIO:g}x target"
         print(

@@ -18,7 +18,18 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import browse, exports, intake, orders_page, service_calls
+from bench import (
+    api_server,
+    browse,
+    bulk,
+    clicks,
+    documents,
+    exports,
+    intake,
+    orders_page,
+    service_calls,
+    status_page,
+)
 from bench.datasets import kind_of, prepare
 from bench.measure import Section
 from bench.report import commits, machine, stamp, store, write
@@ -27,7 +38,10 @@ from queries.orders import business_settings
 
 DEFAULT_SIZES = "10000,100000,1000000"
 DEFAULT_SQLITE = "sqlite:////tmp/bench-sqlite/orders.db"
-STEPS = ("page", "details", "status", "export", "intake", "browse")
+STEPS = (
+    *("page", "details", "status", "export", "intake", "browse"),
+    *("bulk", "documents", "status_page", "clicks", "api", "api_clicks"),
+)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -115,6 +129,15 @@ def measure(url: str, size: int, args: argparse.Namespace, box: dict[str, object
         "intake": lambda: intake.measure(section, prepared.url, orders=args.intake_orders,
                                          clients=8, runs=max(1, args.runs // 2)),
         "browse": lambda: browse.measure(section, prepared.url),
+        "bulk": lambda: bulk.measure_rows(section, prepared.url, rounds=args.runs),
+        "documents": lambda: documents.measure_rows(section, url, runs=args.runs),
+        "status_page": lambda: status_page.measure(section, prepared.url,
+                                                   requests=100 if args.quick else 300),
+        "clicks": lambda: clicks.measure(section, prepared.url, rounds=10 if args.quick else 20),
+        "api": lambda: api_server.measure(section, prepared.url, clients=8, runs=args.runs,
+                                          orders=max(400, args.intake_orders)),
+        "api_clicks": lambda: api_server.measure_clicks_under_intake(
+            section, prepared.url, phases=2 if args.quick else 4),
     }  # fmt: skip
     for name in STEPS:
         if name in args.only:

@@ -114,3 +114,44 @@ def test_postgresqls_cpu_keeps_what_a_closed_connection_used(pg):
         time.sleep(0.05)
     assert not Path(f"/proc/{pid}").exists()
     assert _cpu_split([])["PostgreSQL"] >= used
+
+
+def test_a_partial_run_without_stored_results_keeps_the_pages_tables_and_rows(tmp_path):
+    page = tmp_path / "BENCHMARKS.md"
+    page.write_text(
+        "# Benchmarks\n\n## PostgreSQL · 10 orders\n\nMeasured long ago at commit `old`; "
+        "database `x`.\n\n| figure | value | floor | floor value | ratio | target | result |\n"
+        "|---|---:|---|---:|---:|---|---|\n| Old row | 2.0 ms | floor | 1.0 ms | 2.00× | ≤ 3× "
+        "floor | pass |\n|  |  | other | 1.0 ms | — |  |  |\n\n## SQLite · 10 orders\n\nKept "
+        f"as it was.\n\n{KEPT_BELOW}\n"
+    )
+    meta = {"when": "now", "load_before": "0.1", "load_after": "0.1", "runs": 1,
+            "commits": commits(), "machine": machine()}  # fmt: skip
+    measured = Section("postgresql", 10, "db", meta=meta)
+    measured.add(Row("bulk_confirm", "Bulk", 3.0, "ms", [Floor("f", "floor", 1.0)],
+                     Target("ratio_at_most", 2.0)))  # fmt: skip
+    store(measured, tmp_path / "results", ["bulk"], STEPS)
+    write(tmp_path / "results", page)
+    written = page.read_text()
+    assert "| Old row | 2.0 ms |" in written and "|  |  | other | 1.0 ms |" in written
+    assert "| Bulk | 3.0 ms |" in written and "Targets met: 1 of 2." in written
+    assert "carried over from the page as it was: long ago at commit `old`" in written
+    assert "## SQLite · 10 orders\n\nKept as it was.\n" in written
+    write(tmp_path / "results", page)
+    assert page.read_text() == written
+
+
+def test_the_bulk_and_documents_steps_each_add_their_row(tmp_path):
+    from bench import bulk, documents
+    from db.database import Database
+    from db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    section = Section("sqlite", 0, "db")
+    bulk.measure_rows(section, url, rounds=1)
+    documents.measure_rows(section, url, runs=1)
+    assert [row.key for row in section.rows] == ["bulk_confirm", "packing_slips"]
+    assert all(row.value > 0 and row.ratio for row in section.rows)
