@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from db.database import Database
 from db.models import Order, OrderEvent, OrderItem
-from db.settings import load_settings
+from db.settings import settings_from, stored_settings
 from domain.enums import EventKind
 from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
 
@@ -105,11 +105,13 @@ def status_page(db: Database, *, order_id: int) -> StatusPage | None:
                 Order.tracking_number,
                 Order.tracking_url,
                 Order.created_at,
+                # The settings ride along: one round trip fewer on a page served per click.
+                stored_settings().label("stored_settings"),
             ).where(Order.id == order_id)
         ).first()
         if order is None:
             return None
-        settings = load_settings(session)
+        settings = settings_from(order.stored_settings or {})
         items = session.execute(
             select(OrderItem.name, OrderItem.quantity, OrderItem.subtotal_cents)
             .where(OrderItem.order_id == order_id)
