@@ -436,7 +436,7 @@ class _Writer:
             marks = ", ".join([self.mark] * len(chunk))
             self.cursor.execute(
                 "SELECT id, first_name, last_name, email, phone FROM contacts "
-                f"WHERE merged_into_id IS NULL AND id IN ({marks})",
+                f"WHERE merged_into_id IS NULL AND id IN ({marks}) ORDER BY id",
                 chunk,
             )
             found.extend(Customer(*row) for row in self.cursor.fetchall())
