@@ -195,8 +195,17 @@ def _date_range(value: object) -> tuple[date | None, date | None]:
 def orders_tab(tab: Tab) -> None:
     st.caption(HOW_TO_OPEN)
     chosen, sort = filters_for(tab)
-    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts, actor=actor)
+    table_and_order(tab, chosen, sort)
     export_panel.show(db, tab, chosen, settings, sort)
+
+
+@st.fragment
+def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
+    """The table, its pager and the opened order re-run on their own: a click on a cell or
+    the pager redraws only them. A change to an order (in its dialog or by a bulk action)
+    re-runs the whole page from its callback, so the counts and every tab show it."""
+    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts, actor=actor)
+    opened_order()
 
 
 def opened_order() -> None:
@@ -222,7 +231,6 @@ for container, tab in zip(tabs, Tab, strict=True):
 
 if st.session_state[DIALOG]:
     order_form.show(db, actor)
-opened_order()
 
 
 # ---- live: new orders appear without a reload ----

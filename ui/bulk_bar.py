@@ -112,12 +112,13 @@ def _perform(call: Callable[[], BulkResult], done: Callable[[], None]) -> None:
         result = call()
     except OrderError as exc:
         flash(str(exc), "error")
-        return
     except OUTAGE:
         flash(NOT_SAVED, "error")
-        return
-    flash(result.summary + ".", "warning" if result.skipped else "success")
-    done()
+    else:
+        flash(result.summary + ".", "warning" if result.skipped else "success")
+        done()
+    # The table re-runs on its own (a fragment); the counts and the summary need the page.
+    st.rerun(scope="app")
 
 
 def _simple(action: Action, call: Callable[..., BulkResult]) -> Callable[..., None]:

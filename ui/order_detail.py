@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import streamlit as st
 
 import bootstrap
@@ -34,7 +33,7 @@ from services import invoices, orders
 from services.orders import Change
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
-from ui.order_keys import ACTED, DIALOG, SELECTED
+from ui.order_keys import DIALOG, SELECTED
 from ui.resources import NOT_SAVED, OUTAGE
 
 CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
@@ -95,16 +94,15 @@ def perform(
         else:
             dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
             flash(f"{number} {done}. {notified_text(change, dry_run, silent)}")
-    # After the message is queued (see ui/flash.py): the dialog's own re-run sees this and
-    # re-runs the whole page, so the table and the counts show the change too.
-    st.session_state[ACTED] = True
+    # The whole page re-runs at once (not the dialog first), so the table, the counts and
+    # the order show the change, and the message is shown (ui/flash.py).
+    st.rerun(scope="app")
 
 
 def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
     """The opened order in a large dialog over the table: its header and buttons are in view
     wherever the table was scrolled to, on a laptop and on a phone. It stays open while
     staff act on it; closing it (its Close button, the X, Escape) closes the order."""
-    st.session_state[ACTED] = False
     details = order_details(db, order_id=order_id)
     if details is None:
         st.session_state[SELECTED] = None
@@ -117,13 +115,10 @@ def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Orde
 
 
 def _dialog_body(db: Database, details: OrderDetails, actor: str, zone: ZoneInfo) -> None:
-    # A click in the dialog re-runs only the dialog; a change, a close or the editor opening
-    # needs the whole page (table, counts, the other dialog), which opens this one again.
-    if (
-        st.session_state.get(ACTED)
-        or st.session_state[SELECTED] != details.id
-        or st.session_state[DIALOG]
-    ):
+    # A click in the dialog re-runs only the dialog; a close or the editor opening needs
+    # the whole page (the table's highlight, the other dialog). A change re-runs the whole
+    # page from its callback (`perform`).
+    if st.session_state[SELECTED] != details.id or st.session_state[DIALOG]:
         st.rerun(scope="app")
     render(db, details.id, actor, zone, details=details)
 
@@ -438,23 +433,27 @@ SUMMARY_STYLE = """<style>
 
 
 def _items(d: OrderDetails) -> None:
-    frame = pd.DataFrame(
-        {
-            "Product": [i.name for i in d.items],
-            "SKU": [i.sku for i in d.items],
-            "Quantity": [i.quantity for i in d.items],
-            "Unit price": [money(i.unit_price_cents, d.currency) for i in d.items],
-            "Line total": [money(i.subtotal_cents, d.currency) for i in d.items],
-        }
+    """The lines as a plain table: a handful of rows read at a glance, drawn at once."""
+    head = "".join(f"<th>{label}</th>" for label in ITEM_HEADINGS)
+    rows = "".join(
+        "<tr>"
+        f"<td>{html.escape(i.name)}</td><td>{html.escape(i.sku)}</td>"
+        f"<td>{i.quantity}</td><td>{html.escape(money(i.unit_price_cents, d.currency))}</td>"
+        f"<td>{html.escape(money(i.subtotal_cents, d.currency))}</td>"
+        "</tr>"
+        for i in d.items
     )
-    right = st.column_config.TextColumn(alignment="right")
-    st.dataframe(
-        frame,
-        hide_index=True,
-        key="orders.details.items",
-        width="stretch",
-        column_config={"Unit price": right, "Line total": right},
-    )
+    st.html(f"<table class='order-items'><tr>{head}</tr>{rows}</table>{ITEMS_STYLE}")
+
+
+ITEM_HEADINGS = ("Product", "SKU", "Quantity", "Unit price", "Line total")
+ITEMS_STYLE = """<style>
+.order-items { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
+.order-items th { text-align: left; font-weight: 600; color: rgba(49, 51, 63, 0.7); }
+.order-items th, .order-items td { padding: 0.35rem 0.5rem;
+  border-bottom: 1px solid rgba(49, 51, 63, 0.12); }
+.order-items th:nth-child(n+3), .order-items td:nth-child(n+3) { text-align: right; }
+</style>"""
 
 
 EVENT_TEXT = {
@@ -540,28 +539,29 @@ def _pretty(value: str | None) -> str:
 
 
 def _history(d: OrderDetails, zone: ZoneInfo) -> None:
+    """What happened, newest first, and the messages the customer was sent: one block each."""
     timeline, messages = st.columns(2)
-    with timeline:
-        st.markdown("**Timeline**")
-        for event in reversed(d.events):
-            text = _event_markdown(
-                event.kind, event.from_value, event.to_value, event.detail, d.currency
-            )
-            who = literal(f"{when(event.created_at, zone)} · {event.actor}")
-            joiner = "\n" if text.endswith("\n") else "  \n"
-            st.markdown(f"{text}{joiner}:gray[{who}]")
-    with messages:
-        st.markdown("**Notifications**")
-        if not d.notifications:
-            st.caption("No messages for this order yet.")
-        for n in reversed(d.notifications):
-            target = literal(f"{n.channel} to {n.recipient}" if n.channel else "no channel")
-            problem = f" — {literal(n.last_error)}" if n.last_error and n.status != "sent" else ""
-            st.markdown(
-                f"{n.template.replace('_', ' ').capitalize()} · **{status_text(n.status)}**"
-                f"{problem}  \n"
-                f":gray[{target} · {when(n.created_at, zone)}]"
-            )
+    entries = []
+    for event in reversed(d.events):
+        text = _event_markdown(
+            event.kind, event.from_value, event.to_value, event.detail, d.currency
+        )
+        who = literal(f"{when(event.created_at, zone)} · {event.actor}")
+        joiner = "\n" if text.endswith("\n") else "  \n"
+        entries.append(f"{text}{joiner}:gray[{who}]")
+    timeline.markdown("\n\n".join(["**Timeline**", *entries]))
+    sent = []
+    for n in reversed(d.notifications):
+        target = literal(f"{n.channel} to {n.recipient}" if n.channel else "no channel")
+        problem = f" — {literal(n.last_error)}" if n.last_error and n.status != "sent" else ""
+        sent.append(
+            f"{n.template.replace('_', ' ').capitalize()} · **{status_text(n.status)}**"
+            f"{problem}  \n"
+            f":gray[{target} · {when(n.created_at, zone)}]"
+        )
+    messages.markdown("\n\n".join(["**Notifications**", *sent]))
+    if not d.notifications:
+        messages.caption("No messages for this order yet.")
 
 
 def _note(db: Database, d: OrderDetails, actor: str) -> None:

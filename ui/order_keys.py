@@ -9,4 +9,3 @@ from __future__ import annotations
 SELECTED = "orders.selected_id"  # the opened order's id, or None
 DIALOG = "orders.dialog"  # ("add", None) or ("edit", order id) while the form is open
 NEWEST_ID = "orders.newest_id"  # the newest order announced; newer ones get a toast
-ACTED = "orders.acted"  # set by a write in the order dialog: the page re-runs in full
