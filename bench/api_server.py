@@ -20,7 +20,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -269,16 +268,42 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(len(ordered) * 0.95) - 1)]
 
 
+# The page number the pager's caption shows ("1–50 of 9,950 orders · page 1 of 199").
+PAGE_NUMBER = """() => {
+    const shown = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+        .map(e => e.innerText).find(t => / · page \\d+ of /.test(t));
+    const found = shown && shown.match(/ · page (\\d+) of /);
+    return found ? Number(found[1]) : null;
+}"""
+
+
 def _pager(page: Any, count: int) -> list[float]:
+    """Click to settled, where settled is the other page shown and no run going on.
+
+    Not the floor's signal (the script state seen changing): while orders arrive, the page
+    re-runs whole every 10 s to show them, and a click landing in such a run changes no
+    state — the run it asks for follows the one going on (seen as clicks "starting no
+    re-run" before). The page number is what the person waits for, in both phases alike.
+    """
     times = []
     for n in range(count):
         back = page.get_by_role("button", name="Previous page").first
         # Forward and back in turn; forward whenever there is no way back (page 1).
         forward = n % 2 == 0 or not back.is_enabled()
         button = page.get_by_role("button", name="Next page").first if forward else back
+        before = page.evaluate(PAGE_NUMBER)
+        wanted = before + 1 if forward else before - 1
+        settled = (
+            f"() => ({PAGE_NUMBER})() === {wanted} && document.querySelector('{clicks.APP}')"
+            ".getAttribute('data-test-script-state') === 'notRunning'"
+        )
+        started = time.perf_counter()
         # While orders arrive the page shows a toast for each, over the pager's corner: the
         # click is sent to the button itself (in both phases alike), not through the toast.
-        times.append(clicks._click(page, partial(button.dispatch_event, "click"), name="pager"))
+        button.dispatch_event("click")
+        page.wait_for_function(settled, timeout=clicks.TIMEOUT, polling=5)
+        times.append((time.perf_counter() - started) * 1000)
+        page.wait_for_timeout(clicks.PAUSE)
     return times
 
 

@@ -42,9 +42,6 @@ STEPS = (
     *("page", "details", "status", "export", "intake", "browse"),
     *("bulk", "documents", "status_page", "clicks", "api", "api_clicks"),
 )
-# api_clicks is unfinished (a pager click under a steady intake sometimes starts no re-run,
-# see docs/BENCHMARKS.md): it runs when asked for with --only, not by default.
-DEFAULT_STEPS = tuple(step for step in STEPS if step != "api_clicks")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -60,7 +57,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", default=None, help=f"order counts (default {DEFAULT_SIZES})")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 7)")
     parser.add_argument("--quick", action="store_true", help="10k orders, fewer runs: minutes")
-    parser.add_argument("--only", default=",".join(DEFAULT_STEPS), help=f"steps to run: {STEPS}")
+    parser.add_argument("--only", default=",".join(STEPS), help=f"steps to run: {STEPS}")
     parser.add_argument("--intake-orders", type=int, default=None, help="orders per intake run")
     parser.add_argument("--export-runs", type=int, default=None, help="runs per export")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")

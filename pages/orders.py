@@ -39,8 +39,7 @@ SORT_LABELS = {
     Sort.TOTAL_LOW: "Total, low to high",
 }
 LINKED = "orders.linked"  # the ?order= link last followed, so a re-run does not follow it again
-COUNTED_THIS_RUN = "orders.counted_this_run"
-COUNTED_AT_LOOK = "orders.counted_at_look"
+SHOWN_UP_TO = "orders.shown_up_to"  # the newest order id a whole-page run read, for the watch
 HOW_TO_OPEN = (
     "Click any cell of an order to open it · tick the boxes on the left to act on several "
     "orders at once"
@@ -59,12 +58,12 @@ actor = current_actor()
 with db.reading():  # the header's reads share one transaction
     settings = business_settings(db)
     counts = tab_counts(db)
+    newest = newest_order_id(db)
 zone = settings.zone
 
 st.session_state.setdefault(SELECTED, None)
 st.session_state.setdefault(DIALOG, None)
-if NEWEST_ID not in st.session_state:
-    st.session_state[NEWEST_ID] = newest_order_id(db)
+st.session_state.setdefault(NEWEST_ID, newest)
 
 show_flashes()
 
@@ -110,7 +109,7 @@ if counts[Tab.ALL] == 0:
         if st.button("Load sample data", key="orders.sample", icon=":material/dataset:"):
             with st.spinner("Adding a sample catalogue and 40 orders…"):
                 added = load_sample_data(db, orders=40)
-            st.session_state[NEWEST_ID] = newest_order_id(db)
+            st.session_state[NEWEST_ID] = newest_order_id(db)  # not announced one by one
             flash(f"Loaded {added} sample orders.")
             st.rerun()
 
@@ -238,23 +237,27 @@ if st.session_state[DIALOG]:
 
 @st.fragment(run_every=timedelta(seconds=10))
 def watch_for_new_orders() -> None:
-    # A whole-page run has counted the orders already: with no more of them than when this
-    # last looked, none is new (orders are never deleted). The 10-second check always looks.
-    counted = st.session_state.pop(COUNTED_THIS_RUN, None)
-    if counted is not None and counted == st.session_state.get(COUNTED_AT_LOOK):
+    """New orders get a toast. Every 10 seconds the check looks and, finding some, re-runs
+    the page to show them. A whole-page run shows every order up to the newest it read, so
+    it only announces those: it never re-runs the page itself (under a steady stream of
+    orders each run would find newer ones and the page would never come to rest)."""
+    shown_up_to = st.session_state.pop(SHOWN_UP_TO, None)
+    if shown_up_to is not None and shown_up_to <= st.session_state[NEWEST_ID]:
         return
-    if counted is not None:
-        st.session_state[COUNTED_AT_LOOK] = counted
-    fresh = orders_after(db, after_id=st.session_state[NEWEST_ID])
+    fresh = orders_after(db, after_id=st.session_state[NEWEST_ID], up_to=shown_up_to)
     if not fresh:
         return
     st.session_state[NEWEST_ID] = fresh[0].id
     for order in reversed(fresh):
         origin = "the assistant" if order.source is Source.ASSISTANT else "a colleague"
-        who = literal(order.customer_name)
-        flash(f"New order {order.number} from {who} (via {origin}).", "info")
-    st.rerun(scope="app")
+        message = f"New order {order.number} from {literal(order.customer_name)} (via {origin})."
+        if shown_up_to is None:
+            flash(message, "info")  # shown by the run below
+        else:
+            st.toast(message, icon=":material/info:")
+    if shown_up_to is None:
+        st.rerun(scope="app")
 
 
-st.session_state[COUNTED_THIS_RUN] = counts[Tab.ALL]
+st.session_state[SHOWN_UP_TO] = newest
 watch_for_new_orders()

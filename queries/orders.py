@@ -635,8 +635,12 @@ class NewestOrder:
     customer_name: str
 
 
-def orders_after(db: Database, *, after_id: int, limit: int = 5) -> list[NewestOrder]:
-    """Orders placed after `after_id`, newest first (an index-only look on the primary key)."""
+def orders_after(
+    db: Database, *, after_id: int, up_to: int | None = None, limit: int = 5
+) -> list[NewestOrder]:
+    """Orders placed after `after_id` (and, given `up_to`, not after that id), newest first
+    (an index-only look on the primary key)."""
+    window = [Order.id > after_id] + ([Order.id <= up_to] if up_to is not None else [])
     query = (
         select(
             Order.id,
@@ -645,7 +649,7 @@ def orders_after(db: Database, *, after_id: int, limit: int = 5) -> list[NewestO
             Order.customer_first_name,
             Order.customer_last_name,
         )
-        .where(Order.id > after_id)
+        .where(*window)
         .order_by(Order.id.desc())
         .limit(limit)
     )

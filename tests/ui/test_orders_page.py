@@ -489,26 +489,49 @@ def test_a_new_assistant_order_appears_with_a_toast_without_a_reload(shop):
     assert at.metric[0].value == "2"
 
 
-def test_a_rerun_looks_for_new_orders_only_when_the_count_has_grown(shop, monkeypatch):
+def test_a_rerun_looks_for_new_orders_only_when_there_are_newer_ones(shop, monkeypatch):
     from queries import orders as queries
 
     looks: list[int] = []
     real = queries.orders_after
 
-    def counted(db, *, after_id, limit=5):
+    def counted(db, *, after_id, up_to=None, limit=5):
         looks.append(after_id)
-        return real(db, after_id=after_id, limit=limit)
+        return real(db, after_id=after_id, up_to=up_to, limit=limit)
 
     monkeypatch.setattr(queries, "orders_after", counted)
     place(shop)
     at = run_page()
     at.run()
     at.run()
-    assert len(looks) == 1  # the first run looked; the same count since, so no new order
+    assert looks == []  # the page read the newest order id: nothing newer than announced
     place(shop, source=Source.ASSISTANT, customer__first_name="Marie")
     at.run()
-    assert len(looks) == 2
+    assert len(looks) == 1
     assert any("New order ORD-10002 from Marie Lovelace" in t for t in toasts(at))
+
+
+def test_a_whole_page_run_announces_new_orders_without_running_again(shop, monkeypatch):
+    """Under a steady stream of orders a run that re-ran the page whenever it found a newer
+    one would never end; the page announces what it read and comes to rest."""
+    from queries import orders as queries
+
+    place(shop)
+    at = run_page()
+    real = queries.orders_after
+
+    def while_the_page_runs(db, *, after_id, up_to=None, limit=5):
+        place(shop, source=Source.ASSISTANT)  # another order lands during every look
+        return real(db, after_id=after_id, up_to=up_to, limit=limit)
+
+    monkeypatch.setattr(queries, "orders_after", while_the_page_runs)
+    place(shop, source=Source.ASSISTANT, customer__first_name="Marie")
+    at.run()
+    assert not at.exception
+    assert [t for t in toasts(at) if "New order" in t] == [
+        "New order ORD-10002 from Marie Lovelace (via the assistant)."
+    ]
+    assert at.metric[2].value == "2"  # what this run read; the order placed meanwhile waits
 
 
 # ---- the Add Order dialog ----
