@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,6 +87,22 @@ class Database:
         session = self._sessions()
         session.connection(execution_options={IMMEDIATE: True})
         return session
+
+    @contextmanager
+    def single_statements(self) -> Iterator[Connection]:
+        """A connection for statements each of them atomic by itself (no transaction needed).
+
+        PostgreSQL runs them in autocommit: no BEGIN and COMMIT round trips on the hot path.
+        SQLite takes its write lock up front, as every read-then-write there must.
+        """
+        if self.is_sqlite:
+            with self.writing() as session:
+                yield session.connection()
+                session.commit()
+        else:
+            autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit as connection:
+                yield connection
 
     def next_order_number(self, session: Session) -> str:
         if self.is_sqlite:

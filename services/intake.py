@@ -18,8 +18,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
@@ -154,7 +152,7 @@ def claim_key(db: Database, *, scope: str, key: str, request_hash: str) -> Claim
     # INSERT … ON CONFLICT DO NOTHING: a duplicate costs no error and no savepoint; on
     # PostgreSQL it waits for a concurrent claim of the same key to commit, then skips.
     row = {"scope": scope, "key": key, "request_hash": request_hash, "state": IN_FLIGHT}
-    with _key_statements(db) as connection:
+    with db.single_statements() as connection:
         claimed = connection.execute(CLAIM[db.kind], {**row, "created_at": now}).scalar()
         if claimed is not None:
             return Claim(claimed, now)
@@ -170,22 +168,6 @@ def claim_key(db: Database, *, scope: str, key: str, request_hash: str) -> Claim
             raise KeyInFlight()
         log.warning("took over an abandoned claim on idempotency key %s", existing.id)
         return Claim(existing.id, now)
-
-
-@contextmanager
-def _key_statements(db: Database) -> Iterator[Connection]:
-    """A connection for the key's own statements, each of them atomic by itself.
-
-    PostgreSQL runs them in autocommit: no BEGIN and COMMIT round trips on the hot path.
-    SQLite takes its write lock up front, as every read-then-write there must.
-    """
-    if db.is_sqlite:
-        with db.writing() as session:
-            yield session.connection()
-            session.commit()
-    else:
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            yield connection
 
 
 def _replay(status: int | None, body: str | None) -> Placed:
@@ -248,7 +230,7 @@ def order_response(order: Order) -> dict[str, Any]:
 def release_key(db: Database, claim: Claim) -> None:
     """Give the key back after a failed attempt, so the client may retry with it."""
     try:
-        with _key_statements(db) as connection:
+        with db.single_statements() as connection:
             connection.execute(RELEASE, {"claim_id": claim.id, "claimed_at": claim.claimed_at})
     except Exception:
         # The lease frees the key later; the caller's own error is the one to report.
@@ -256,7 +238,7 @@ def release_key(db: Database, claim: Claim) -> None:
 
 
 def purge_expired_keys(db: Database, *, older_than: timedelta = KEY_RETENTION) -> int:
-    with _key_statements(db) as connection:
+    with db.single_statements() as connection:
         result = connection.execute(delete(KEYS).where(KEYS.c.created_at < utc_now() - older_than))
     return result.rowcount
 

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from bootstrap import max_attempts
 from config import ROOT
@@ -347,6 +347,52 @@ def test_two_dispatchers_racing_over_500_due_rows_send_each_exactly_once(db, cat
     with db.reading() as session:
         statuses = Counter(session.scalars(select(Notification.status)))
     assert statuses == Counter({NotificationStatus.SENT: 500})
+
+
+def test_a_batch_of_sent_messages_is_recorded_in_one_statement_each_with_its_own_provider_id(
+    db, catalogue, fake
+):
+    ids = [orders.create_order(db, order=order_data(), actor=ACTOR).order_id for _ in range(3)]
+    fake.script(SENDGRID_PATH, [(202, {"X-Message-Id": f"msg-{n}"}, None) for n in range(3)])
+    recording = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE notifications") and "sent_at" in statement:
+            recording.append(statement)
+
+    try:
+        assert dispatcher(db, fake.url).run_once() == Counter(sent=3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+    assert len(recording) == 1
+    rows = [last_notification(db, order_id) for order_id in ids]
+    assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
+    assert sorted(row.provider_id for row in rows) == ["msg-0", "msg-1", "msg-2"]
+
+
+def test_a_row_changed_during_a_batch_keeps_its_change_and_the_rest_are_recorded(
+    db, catalogue, fake
+):
+    first, second = (
+        orders.create_order(db, order=order_data(), actor=ACTOR).order_id for _ in range(2)
+    )
+    worker = dispatcher(db, fake.url)
+    held = worker.claim()
+    assert len(held) == 2
+    with db.writing() as session:  # e.g. the loop found the lease run out meanwhile
+        session.execute(
+            update(Notification)
+            .where(Notification.id == held[0].id)
+            .values(status=NotificationStatus.UNCERTAIN)
+        )
+        session.commit()
+
+    assert worker.deliver_all(held) == Counter(sent=1, lost=1)
+
+    statuses = {last_notification(db, order_id).status for order_id in (first, second)}
+    assert statuses == {"uncertain", "sent"}
 
 
 # ---- after commit ----------------------------------------------------------------------------
