@@ -20,7 +20,7 @@ from queries.orders import (
 )
 from services.samples import load_sample_data
 from ui import export_panel, order_detail, order_form, order_table
-from ui.auth import current_actor, require_staff
+from ui.auth import current_actor, require_staff, still_signed_in
 from ui.flash import flash, show_flashes
 from ui.format import literal
 from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
@@ -203,6 +203,7 @@ def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     """The table, its pager and the opened order re-run on their own: a click on a cell or
     the pager redraws only them. A change to an order (in its dialog or by a bulk action)
     re-runs the whole page from its callback, so the counts and every tab show it."""
+    still_signed_in()
     order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts, actor=actor)
     opened_order()
 
@@ -241,6 +242,7 @@ def watch_for_new_orders() -> None:
     the page to show them. A whole-page run shows every order up to the newest it read, so
     it only announces those: it never re-runs the page itself (under a steady stream of
     orders each run would find newer ones and the page would never come to rest)."""
+    still_signed_in()
     shown_up_to = st.session_state.pop(SHOWN_UP_TO, None)
     if shown_up_to is not None and shown_up_to <= st.session_state[NEWEST_ID]:
         return

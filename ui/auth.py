@@ -93,6 +93,14 @@ def signed_in() -> bool:
     return True
 
 
+def still_signed_in() -> None:
+    """For a fragment or a dialog, which re-runs without its page and so without
+    require_staff(): a session ended meanwhile (signed out in another tab) reads nothing
+    more; the whole page re-runs and shows the sign-in screen."""
+    if not signed_in():
+        st.rerun(scope="app")
+
+
 def require_staff() -> str:
     """The signed-in person's name for events; otherwise draw the sign-in screen and stop."""
     mode = sign_in_mode()

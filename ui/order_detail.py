@@ -31,6 +31,7 @@ from queries.orders import OrderDetails, order_details
 from queries.review import review_flags
 from services import invoices, orders
 from services.orders import Change
+from ui.auth import still_signed_in
 from ui.flash import flash
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
 from ui.order_keys import DIALOG, SELECTED
@@ -115,6 +116,7 @@ def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Orde
 
 
 def _dialog_body(db: Database, details: OrderDetails, actor: str, zone: ZoneInfo) -> None:
+    still_signed_in()
     # A click in the dialog re-runs only the dialog; a close or the editor opening needs
     # the whole page (the table's highlight, the other dialog). A change re-runs the whole
     # page from its callback (`perform`).

@@ -21,6 +21,7 @@ from queries.catalogue import list_categories, list_products
 from queries.contacts import list_contacts
 from queries.orders import OrderDetails, business_settings, order_details, quote_order
 from services import orders
+from ui.auth import still_signed_in
 from ui.flash import flash
 from ui.format import literal, money
 from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
@@ -108,6 +109,7 @@ def show(db: Database, actor: str) -> None:
 
 
 def _body(db: Database, actor: str) -> None:
+    still_signed_in()
     step = st.session_state[STEP]
     st.markdown(
         "  ›  ".join(
