@@ -49,6 +49,7 @@ APP = '[data-testid="stApp"]'
 DETAILS = ".st-key-orders-details"
 SWALLOWED = 5_000  # ms without a re-run after a click on the grid: it was spent on focus
 SWALLOWED_CLICKS: list[str] = []
+CLICKS = 3  # times a click is tried before the page is taken to be stuck
 # When the browser sent something to the server, and per kind of click how long after the
 # click its request left: Streamlit's dataframe holds a selection back 150 ms before sending
 # it (a debounce in its DataFrame component), a button sends at once.
@@ -204,20 +205,23 @@ def _cell(page: Any, row: int) -> tuple[float, float]:
 
 def _click(tab: Any, click: Any, until: str | None = None, name: str = "floor") -> float:
     """Milliseconds from the click to the end of the re-run it started. A click that starts
-    none within SWALLOWED ms (seen now and then, on both pages) is clicked again, timed from
-    the second click, and counted in SWALLOWED_CLICKS."""
+    none within SWALLOWED ms (seen now and then, on both pages, twice in a row once) is
+    clicked again, up to CLICKS times, timed from the last click, and counted in
+    SWALLOWED_CLICKS."""
     tab.bring_to_front()
-    tab.evaluate(WATCH)
-    started = time.perf_counter()
-    click()
-    try:
-        tab.wait_for_function(SETTLED, timeout=SWALLOWED, polling=5)
-    except PlaywrightTimeout:
-        SWALLOWED_CLICKS.append(name)
+    for attempt in range(1, CLICKS + 1):
         tab.evaluate(WATCH)
         started = time.perf_counter()
         click()
-        tab.wait_for_function(SETTLED, timeout=TIMEOUT, polling=5)
+        try:
+            tab.wait_for_function(
+                SETTLED, timeout=SWALLOWED if attempt < CLICKS else TIMEOUT, polling=5
+            )
+            break
+        except PlaywrightTimeout:
+            if attempt == CLICKS:
+                raise
+            SWALLOWED_CLICKS.append(name)
     if until:
         tab.locator(until).first.wait_for(timeout=TIMEOUT)
     ended = time.perf_counter()
