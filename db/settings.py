@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, fields, replace
 from typing import Any, cast
 
-from sqlalchemy import JSON, ScalarSelect, Table, select
+from sqlalchemy import JSON, Connection, ScalarSelect, Table, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -23,7 +23,7 @@ SETTINGS_TABLE = cast(Table, Setting.__table__)
 ALL_SETTINGS = select(SETTINGS_TABLE.c.key, SETTINGS_TABLE.c.value)
 
 
-def load_settings(session: Session) -> BusinessSettings:
+def load_settings(session: Session | Connection) -> BusinessSettings:
     rows = session.execute(ALL_SETTINGS)
     return settings_from(dict(rows.all()))
 

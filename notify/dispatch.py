@@ -34,7 +34,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from db.database import Database
 from db.models import Contact, Notification, utc_now
-from db.settings import ALL_SETTINGS, settings_from
+from db.settings import load_settings
 from domain.enums import Channel, NotificationStatus
 from domain.settings import BusinessSettings
 from notify.outbox import CHANNEL_NAMES, label, note_on_order
@@ -209,7 +209,7 @@ class Dispatcher:
             claimed = connection.execute(CLAIM if ids is None else CLAIM_AMONG, wanted).all()
             if not claimed:
                 return []
-            self._sender = settings_from(dict(connection.execute(ALL_SETTINGS).all()))
+            self._sender = load_settings(connection)
         return [Claimed(**row._asdict()) for row in sorted(claimed, key=lambda r: r.id)]
 
     def expire_leases(self) -> int:

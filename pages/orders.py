@@ -21,7 +21,7 @@ from queries.orders import (
 from services.samples import load_sample_data
 from ui import export_panel, order_detail, order_form, order_table
 from ui.auth import current_actor, require_staff, still_signed_in
-from ui.flash import flash, show_flashes
+from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
 from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
 from ui.resources import database
@@ -256,7 +256,7 @@ def watch_for_new_orders() -> None:
         if shown_up_to is None:
             flash(message, "info")  # shown by the run below
         else:
-            st.toast(message, icon=":material/info:")
+            st.toast(message, icon=ICONS["info"])
     if shown_up_to is None:
         st.rerun(scope="app")
 
