@@ -4,10 +4,11 @@ The time from a click until the re-run it started has finished: the app's
 `data-test-script-state` seen changing, then back at `notRunning` (the method of the team's
 browser-floor tools, click_timer.py, copied here). The floor is `bench/click_floor_app.py`,
 a page with a 50-row table re-run by its **Next page** button. The dashboard, on the
-prepared database, is timed opening an order (a click on a cell of the Pending tab until
-the order's header shows and the re-run has ended), confirming it there (Confirm Order)
-and paging (Next page, then Previous page). Each click on the dashboard follows one on the
-floor, so a busy machine slows both alike. Orders confirmed are made pending again after.
+prepared database, is timed opening an order (a click on a cell of the Pending tab, and
+one on an order's next step under Actions, until the order's header shows and the re-run
+has ended), confirming it there (Confirm Order) and paging (Next page, then Previous
+page). Each click on the dashboard follows one on the floor, so a busy machine slows both
+alike. Orders confirmed are made pending again after.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def measure(section: Section, url: str, *, rounds: int) -> None:
     )
     labels = {
         "open": "Click to settled: open an order (cell → its dialog)",
+        "next_step": "Click to settled: open an order (its next step under Actions)",
         "confirm": "Click to settled: Confirm Order in the open order",
         "pager": "Click to settled: Next/Previous page",
     }
@@ -189,6 +191,16 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     details.get_by_role("button", name="Close").click()
     details.wait_for(state="detached", timeout=TIMEOUT)
     _settle(page)
+    # The same order opened by its next step under Actions: a button in the grid, which
+    # sends at once and re-runs only the opened order.
+    x, y = _next_step(page, index % 5)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(200)
+    floors.append(_click(floor, next_page.click))
+    timed["next_step"] = _click(page, lambda: page.mouse.click(x, y), f"{DETAILS} h3", "next_step")
+    details.get_by_role("button", name="Close").click()
+    details.wait_for(state="detached", timeout=TIMEOUT)
+    _settle(page)
     label = "Next page" if index % 2 == 0 else "Previous page"
     floors.append(_click(floor, next_page.click))
     timed["pager"] = _click(page, page.get_by_role("button", name=label).first.click, name="pager")
@@ -201,6 +213,14 @@ def _cell(page: Any, row: int) -> tuple[float, float]:
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     return box["x"] + CHECKBOX_WIDTH + 40, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
+
+
+def _next_step(page: Any, row: int) -> tuple[float, float]:
+    """Where a row's next step under Actions is (the last column), as click_next_step finds it."""
+    grid = page.locator(GRID).first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    return box["x"] + box["width"] - 150, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
 
 
 def _click(tab: Any, click: Any, until: str | None = None, name: str = "floor") -> float:

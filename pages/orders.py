@@ -23,7 +23,7 @@ from ui import export_panel, order_detail, order_form, order_table
 from ui.auth import current_actor, require_staff, still_signed_in
 from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
-from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
+from ui.order_keys import DIALOG, NEWEST_ID, OPENED, SELECTED
 from ui.resources import database
 
 TAB_LABELS = {Tab.PENDING: "Pending Orders", Tab.CURRENT: "Current Orders", Tab.ALL: "All Orders"}
@@ -41,8 +41,8 @@ SORT_LABELS = {
 LINKED = "orders.linked"  # the ?order= link last followed, so a re-run does not follow it again
 SHOWN_UP_TO = "orders.shown_up_to"  # the newest order id a whole-page run read, for the watch
 HOW_TO_OPEN = (
-    "Click any cell of an order to open it · tick the boxes on the left to act on several "
-    "orders at once"
+    "Click any cell of an order, or its next step under Actions, to open it · tick the boxes "
+    "on the left to act on several orders at once"
 )
 
 
@@ -208,8 +208,13 @@ def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     opened_order()
 
 
+@st.fragment(key=OPENED)
 def opened_order() -> None:
-    """The selected order, in a dialog over the table; the URL follows it (?order=…)."""
+    """The selected order, in a dialog over the table; the URL follows it (?order=…).
+
+    A fragment of its own inside the table's: a click on an order's next step under
+    Actions re-runs only this (`order_table`), so the order opens without the table being
+    drawn again."""
     selected = st.session_state[SELECTED]
     if selected is not None and not st.session_state[DIALOG]:
         details = order_detail.show_dialog(db, selected, actor, zone)

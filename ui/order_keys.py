@@ -9,3 +9,4 @@ from __future__ import annotations
 SELECTED = "orders.selected_id"  # the opened order's id, or None
 DIALOG = "orders.dialog"  # ("add", None) or ("edit", order id) while the form is open
 NEWEST_ID = "orders.newest_id"  # the newest order announced; newer ones get a toast
+OPENED = "orders.opened"  # the fragment that shows the opened order

@@ -33,7 +33,7 @@ from queries.review import review_flags
 from ui import bulk_bar
 from ui.display import ORDER_COLUMNS, take_selection
 from ui.format import money, table_time
-from ui.order_keys import SELECTED
+from ui.order_keys import OPENED, SELECTED
 
 PAGE_SIZE = 50
 STATE = "orders.table_state"
@@ -132,10 +132,41 @@ def show(
             {"selection": {"rows": list(kept.default_rows)}} if kept.default_rows else None
         ),
         hide_index=True,
-        column_config=ORDER_COLUMNS,
+        column_config=_columns(tab),
         width="stretch",
     )
     _pager(tab, kept, page)
+
+
+def _columns(tab: Tab) -> dict[str, object]:
+    """The table's columns; an order's next step under Actions is a button that opens it."""
+    return {
+        **ORDER_COLUMNS,
+        "Actions": st.column_config.ButtonColumn(
+            width=185,
+            type="tertiary",
+            alignment="left",
+            help="Opens the order, where its next step is the first button",
+            on_click=_open_clicked,
+            args=(tab,),
+            key=_opener_key(tab),
+        ),
+    }
+
+
+def _opener_key(tab: Tab) -> str:
+    return f"orders.open.{tab.value}"
+
+
+def _open_clicked(tab: Tab) -> None:
+    """A click on an order's next step opens the order. A button sends at once (a clicked
+    cell waits out the grid's 150 ms debounce), and only the opened order re-runs: the
+    table is not drawn again."""
+    click = st.session_state[_opener_key(tab)]
+    shown = state().of(tab).shown_ids
+    if click is not None and click.row < len(shown):
+        st.session_state[SELECTED] = shown[click.row]
+        st.rerun(scope=[OPENED])
 
 
 def _table_key(tab: Tab, kept: TabState) -> str:

@@ -228,6 +228,17 @@ def click_cell(
     page.mouse.click(box["x"] + x, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
 
 
+def click_next_step(page, index: int, table: str = "[data-testid='stDataFrameResizable']") -> None:
+    """Click a row's next step under Actions, the table's last column (at least 185 px wide),
+    where its button's label starts."""
+    grid = page.locator(table).first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None, "the orders table is not on screen"
+    x = box["x"] + box["width"] - 150
+    page.mouse.click(x, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
+
+
 def open_order(page, index: int, x: float = CHECKBOX_WIDTH + 130) -> None:
     """Open a row's order by clicking a cell; once more if the first click was swallowed.
 

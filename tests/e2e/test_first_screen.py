@@ -14,7 +14,13 @@ from notify.dispatch import Dispatcher
 from notify.providers import build_providers
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import browser_tab, start_server, stop_server, wait_for_app
+from tests.e2e.conftest import (
+    browser_tab,
+    click_next_step,
+    start_server,
+    stop_server,
+    wait_for_app,
+)
 from tests.fakes.notify import provider_secrets
 
 ORDERS_TABLE = "[data-testid='stDataFrame']"
@@ -113,6 +119,35 @@ def test_in_dry_run_the_order_says_dry_run_and_never_sent(browser, dry_run_shop,
         said = toast.first.inner_text()
         page.screenshot(path=artifacts / "order-dry-run-toast.png")
         assert "(dry run: not sent)" in said and "will be" not in said
+
+
+def test_an_orders_next_step_under_actions_opens_it_with_its_buttons_in_view(
+    browser, dry_run_shop, artifacts
+):
+    server, _ = dry_run_shop
+    with browser_tab(browser, 1440, 900) as page:
+        page.goto(server.url)
+        wait_for_app(page)
+        page.locator(ORDERS_TABLE).first.wait_for()
+        page.wait_for_timeout(1000)  # the table's canvas
+        first = page.evaluate("document.getElementById('glide-cell-1-1').innerText")
+        assert page.evaluate("document.getElementById('glide-cell-8-1').innerText") == (
+            "Next: Confirm Order"
+        )
+        click_next_step(page, 1)
+        details = page.locator(".st-key-orders-details")
+        details.locator("h3").filter(has_text=first).wait_for()
+        page.screenshot(path=artifacts / "order-opened-by-next-step.png")
+        confirm = details.get_by_role("button", name="Confirm Order")
+        for element in (details.locator("h3").first, confirm):
+            box = element.bounding_box()
+            assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
+        assert page.url.endswith(f"?order={first}")
+        # A button, not a cell: the grid selected nothing (a clicked cell stays selected).
+        selected = page.evaluate(
+            "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
+        )
+        assert not [name for name in selected if name.startswith("glide-cell-")]
 
 
 def sidebar_open(sidebar) -> bool:

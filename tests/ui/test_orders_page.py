@@ -896,7 +896,10 @@ def test_any_cell_of_a_row_opens_its_order_and_the_page_says_so(shop):
     place(shop)
     place(shop)
     at = run_page()
-    assert any("Click any cell of an order to open it" in c.value for c in at.caption)
+    assert any(
+        "Click any cell of an order, or its next step under Actions, to open it" in c.value
+        for c in at.caption
+    )
     at = select_row(at, "pending", 1, column="Total")
     assert at.subheader[0].value == "ORD-10001"
 
