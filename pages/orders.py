@@ -23,7 +23,7 @@ from ui import export_panel, order_detail, order_form, order_table
 from ui.auth import current_actor, require_staff, still_signed_in
 from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
-from ui.order_keys import DIALOG, NEWEST_ID, OPENED, SELECTED
+from ui.order_keys import COUNTS_FRAGMENT, DIALOG, NEWEST_ID, OPENED, SELECTED, TABLE_FRAGMENT
 from ui.resources import database
 
 TAB_LABELS = {Tab.PENDING: "Pending Orders", Tab.CURRENT: "Current Orders", Tab.ALL: "All Orders"}
@@ -55,9 +55,8 @@ def tab_of(status: OrderStatus) -> Tab:
 require_staff()  # before anything reads data
 db = database()
 actor = current_actor()
-with db.reading():  # the header's reads share one transaction
+with db.reading():  # the header's reads share one transaction (the counts are read below)
     settings = business_settings(db)
-    counts = tab_counts(db)
     newest = newest_order_id(db)
 zone = settings.zone
 
@@ -95,10 +94,22 @@ with add:
         on_click=order_form.open_add,
         width="stretch",
     )
+
+
+@st.fragment(key=COUNTS_FRAGMENT)
+def counts_bar() -> dict[Tab, int]:
+    """The orders per tab. A change made in the opened order re-runs it with the table
+    (ui.order_detail.perform), without the page."""
+    still_signed_in()
+    per_tab = tab_counts(db)
+    with st.container(horizontal=True, gap="large", key="orders.counts"):
+        for tab in Tab:
+            st.metric(TAB_LABELS[tab], f"{per_tab[tab]:,}", width="content")
+    return per_tab
+
+
 # Dry run and open local mode: one line above every page (ui/setup_notice.py).
-with st.container(horizontal=True, gap="large", key="orders.counts"):
-    for tab in Tab:
-        st.metric(TAB_LABELS[tab], f"{counts[tab]:,}", width="content")
+counts = counts_bar()
 
 if counts[Tab.ALL] == 0:
     with st.container(border=True):
@@ -198,13 +209,13 @@ def orders_tab(tab: Tab) -> None:
     export_panel.show(db, tab, chosen, settings, sort)
 
 
-@st.fragment
+@st.fragment(key=TABLE_FRAGMENT)
 def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     """The table, its pager and the opened order re-run on their own: a click on a cell or
-    the pager redraws only them. A change to an order (in its dialog or by a bulk action)
-    re-runs the whole page from its callback, so the counts and every tab show it."""
+    the pager redraws only them. A change made in the opened order re-runs them with the
+    counts (ui.order_detail.perform); a bulk action re-runs the whole page (its summary)."""
     still_signed_in()
-    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, counts=counts, actor=actor)
+    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, actor=actor)
     opened_order()
 
 

@@ -30,6 +30,8 @@ BANNERS: dict[Kind, Callable[..., object]] = {
 }
 QUEUED = "flash.queued"  # [(kind, message)], oldest first
 SHOWN = "flash.shown"  # how many of them this run has shown
+PAGE = "page"  # where a message goes unless told: a toast from the page's next run
+LATEST = "flash.latest"  # (place, [(kind, message)]): the last write's messages to a place
 
 OUTBOX_KEPT_SECONDS = 3600.0
 
@@ -42,20 +44,21 @@ class _Waiting:
         self.messages: list[Message] = []
 
 
-_outbox: dict[str, _Waiting] = {}  # session id → not yet queued
+_outbox: dict[tuple[str, str], _Waiting] = {}  # (session id, place) → not yet queued
 _outbox_lock = threading.Lock()
 
 
-def flash(message: str, kind: Kind = "success") -> None:
-    """A message for the user, shown by the next run that shows flashes."""
+def flash(message: str, kind: Kind = "success", *, to: str = PAGE) -> None:
+    """A message for the user: by default shown by the next run that shows flashes; `to` a
+    place of its own, shown where that place is drawn (`show_latest`)."""
     with _outbox_lock:
         _drop_abandoned(time.monotonic() - OUTBOX_KEPT_SECONDS)
-        _outbox.setdefault(_session_id(), _Waiting()).messages.append((kind, message))
+        _outbox.setdefault((_session_id(), to), _Waiting()).messages.append((kind, message))
 
 
 def _drop_abandoned(waiting_since: float) -> None:
-    for session in [s for s, waiting in _outbox.items() if waiting.since < waiting_since]:
-        del _outbox[session]
+    for waited in [s for s, waiting in _outbox.items() if waiting.since < waiting_since]:
+        del _outbox[waited]
 
 
 def show_flashes(*, banners: bool = False) -> None:
@@ -82,6 +85,31 @@ def shown_once_complete() -> Iterator[None]:
     _forget_shown()
 
 
+def show_latest(place: str) -> None:
+    """Banners for what the last write flashed to `place`, drawn there.
+
+    For a part of the page that re-runs without the page (a dialog): a toast sent by such a
+    run never shows. The messages stay, drawn by every run of their place, until a newer
+    write to it replaces them, another place shows its own, or `forget_latest()`.
+    """
+    with _outbox_lock:  # as in _take_outbox: kept in the session before the outbox lets go
+        waiting = _outbox.get((_session_id(), place))
+        if waiting:
+            st.session_state[LATEST] = (place, waiting.messages)
+            del _outbox[(_session_id(), place)]
+    shown_for, messages = st.session_state.get(LATEST) or (place, [])
+    if shown_for != place:
+        forget_latest()
+        return
+    for kind, message in messages:
+        BANNERS[kind](message, icon=ICONS[kind])
+
+
+def forget_latest() -> None:
+    """Drop the messages `show_latest` keeps (their place was closed)."""
+    st.session_state.pop(LATEST, None)
+
+
 def stop() -> NoReturn:
     """st.stop() for a run that ends on purpose: what it showed counts as seen."""
     _forget_shown()
@@ -91,14 +119,14 @@ def stop() -> NoReturn:
 def _take_outbox() -> list[Message]:
     """The queue, with what flash() has sent since; the outbox is emptied only once the
     queue holding its messages is stored (storing raises if this run is being stopped)."""
-    session = _session_id()
+    waited = (_session_id(), PAGE)
     # One locked step: a stopping run and the run replacing it must not both move a message.
     with _outbox_lock:
-        waiting = _outbox.get(session)
+        waiting = _outbox.get(waited)
         arrived = waiting.messages if waiting else []
         queued = [*st.session_state.get(QUEUED, []), *arrived]
         st.session_state[QUEUED] = queued
-        _outbox.pop(session, None)
+        _outbox.pop(waited, None)
     return queued
 
 

@@ -32,9 +32,9 @@ from queries.review import review_flags
 from services import invoices, orders
 from services.orders import Change
 from ui.auth import still_signed_in
-from ui.flash import flash
+from ui.flash import flash, forget_latest, show_latest
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
-from ui.order_keys import DIALOG, SELECTED
+from ui.order_keys import COUNTS_FRAGMENT, DIALOG, SELECTED, TABLE_FRAGMENT
 from ui.resources import NOT_SAVED, OUTAGE
 
 CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Other"]
@@ -80,24 +80,34 @@ def notified_text(
 def perform(
     number: str, done: str, call: Callable[[], Change | None], silent: str = NO_MESSAGE
 ) -> None:
-    """Run one write; turn its outcome into a message for the next run."""
+    """Run one write; its outcome is said at the top of the opened order."""
+    said = said_in(number)
     try:
         change = call()
     except StaleOrder as exc:
-        flash(str(exc), "warning")
+        flash(str(exc), "warning", to=said)
     except OrderError as exc:
-        flash(str(exc), "error")
+        flash(str(exc), "error", to=said)
     except OUTAGE:
-        flash(NOT_SAVED, "error")
+        flash(NOT_SAVED, "error", to=said)
+        # The page's run is the one that shows the database trouble page (dashboard/main.py).
+        st.rerun(scope="app")
     else:
         if change is None:
-            flash(f"{number} {done}.")
+            flash(f"{number} {done}.", to=said)
         else:
             dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
-            flash(f"{number} {done}. {notified_text(change, dry_run, silent)}")
-    # The whole page re-runs at once (not the dialog first), so the table, the counts and
-    # the order show the change, and the message is shown (ui/flash.py).
-    st.rerun(scope="app")
+            flash(f"{number} {done}. {notified_text(change, dry_run, silent)}", to=said)
+    # Only what a change can alter re-runs: the counts, and the table with the order over it
+    # (the order stays open). Both show the change in one run, not the dialog first. The
+    # message is drawn in the order, not toasted: a toast from a run without the page never
+    # shows.
+    st.rerun(scope=[COUNTS_FRAGMENT, TABLE_FRAGMENT])
+
+
+def said_in(number: str) -> str:
+    """Where the opened order's messages are shown (ui.flash.show_latest)."""
+    return f"order {number}"
 
 
 def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> OrderDetails | None:
@@ -118,8 +128,8 @@ def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Orde
 def _dialog_body(db: Database, details: OrderDetails, actor: str, zone: ZoneInfo) -> None:
     still_signed_in()
     # A click in the dialog re-runs only the dialog; a close or the editor opening needs
-    # the whole page (the table's highlight, the other dialog). A change re-runs the whole
-    # page from its callback (`perform`).
+    # the whole page (the table's highlight, the other dialog). A change re-runs the counts
+    # and the table with the dialog from its callback (`perform`).
     if st.session_state[SELECTED] != details.id or st.session_state[DIALOG]:
         st.rerun(scope="app")
     render(db, details.id, actor, zone, details=details)
@@ -139,6 +149,7 @@ def render(
         st.warning("That order no longer exists.")
         return None
     with st.container(border=True, key="orders.details"):
+        show_latest(said_in(details.number))
         flags = (
             review_flags(db, {details.id: details.created_at})[details.id]
             if details.status is OrderStatus.PENDING
@@ -156,6 +167,7 @@ def render(
 
 def _close() -> None:
     st.session_state[SELECTED] = None
+    forget_latest()
 
 
 def _header(d: OrderDetails, zone: ZoneInfo, flags: list[str]) -> None:
@@ -224,6 +236,7 @@ def _documents(db: Database, d: OrderDetails, actor: str) -> None:
 
 def _open_editor(order_id: int) -> None:
     st.session_state[DIALOG] = ("edit", order_id)
+    forget_latest()  # the order reopens after the edit, with the edit's own message
 
 
 def _simple(

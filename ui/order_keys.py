@@ -9,4 +9,10 @@ from __future__ import annotations
 SELECTED = "orders.selected_id"  # the opened order's id, or None
 DIALOG = "orders.dialog"  # ("add", None) or ("edit", order id) while the form is open
 NEWEST_ID = "orders.newest_id"  # the newest order announced; newer ones get a toast
-OPENED = "orders.opened"  # the fragment that shows the opened order
+
+# Fragments of the Orders page, re-run by name (st.rerun(scope=[…])): after a change made in
+# the opened order, the counts above the tabs and the table with the order over it; after a
+# click on an order's next step under Actions, the opened order alone.
+COUNTS_FRAGMENT = "orders.counts"
+TABLE_FRAGMENT = "orders.table_and_order"
+OPENED = "orders.opened"

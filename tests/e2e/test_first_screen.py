@@ -113,11 +113,11 @@ def test_in_dry_run_the_order_says_dry_run_and_never_sent(browser, dry_run_shop,
         assert "dry run" in text
         assert "· sent" not in text and "· **sent**" not in text
 
-        page.get_by_role("button", name="Confirm Order").click()  # the toast tells it too
-        toast = page.locator("[data-testid='stToast']").filter(has_text="confirmed")
-        toast.first.wait_for()
-        said = toast.first.inner_text()
-        page.screenshot(path=artifacts / "order-dry-run-toast.png")
+        page.get_by_role("button", name="Confirm Order").click()  # the order tells it too
+        banner = details.locator("[data-testid='stAlert']").filter(has_text="confirmed")
+        banner.first.wait_for()
+        said = banner.first.inner_text()
+        page.screenshot(path=artifacts / "order-dry-run-confirmed.png")
         assert "(dry run: not sent)" in said and "will be" not in said
 
 

@@ -12,7 +12,13 @@ import pytest
 from db.database import Database
 from services import orders
 from tests.builders import order_data
-from tests.e2e.conftest import add_product, browser_tab, click_cell, open_order, wait_for_app
+from tests.e2e.conftest import (
+    add_product,
+    browser_tab,
+    click_cell,
+    open_order,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +46,13 @@ def details(page):
 
 def toast_text(page, pattern: str) -> None:
     page.get_by_text(re.compile(pattern)).first.wait_for()
+
+
+def said_in_order(page, pattern: str) -> None:
+    """A change made in the opened order is confirmed in it, in a banner at its top."""
+    details(page).locator("[data-testid='stAlert']").filter(
+        has_text=re.compile(pattern)
+    ).first.wait_for()
 
 
 def settle(page) -> None:
@@ -87,10 +100,10 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
     page.screenshot(path=artifacts / "order-details-pending.png", full_page=True)
 
     box.get_by_role("button", name="Mark Paid").click()
-    toast_text(page, f"{number} payment marked Paid")
+    said_in_order(page, f"{number} payment marked Paid")
     settle(page)
     box.get_by_role("button", name="Confirm Order").click()
-    toast_text(page, f"{number} confirmed")
+    said_in_order(page, f"{number} confirmed")
     settle(page)
     assert "In Progress" in details(page).inner_text()
 
@@ -105,13 +118,13 @@ def test_staff_add_an_order_and_take_it_from_pending_to_completed(page, server, 
     popover.get_by_label("Tracking number").fill("1Z999AA10123456784")
     popover.get_by_label("Tracking URL (optional)").fill("https://track.example/1Z999")
     popover.get_by_role("button", name="Mark Shipped").click()
-    toast_text(page, f"{number} marked shipped")
+    said_in_order(page, f"{number} marked shipped")
     settle(page)
     assert "1Z999AA10123456784" in details(page).inner_text()
     page.screenshot(path=artifacts / "order-details-shipped.png", full_page=True)
 
     details(page).get_by_role("button", name="Complete Order").click()
-    toast_text(page, f"{number} completed")
+    said_in_order(page, f"{number} completed")
     settle(page)
     text = details(page).inner_text()
     assert "Completed" in text
@@ -128,7 +141,7 @@ def test_staff_cancel_an_order_with_a_reason(page, server, shop_db, artifacts):
     popover = page.locator("[data-testid='stPopoverBody']")
     popover.get_by_label("Reason").fill("Customer changed their mind")
     popover.get_by_role("button", name="Cancel Order").click()
-    toast_text(page, f"{number} cancelled")
+    said_in_order(page, f"{number} cancelled")
     settle(page)
     assert "Customer changed their mind" in details(page).inner_text()
 
@@ -171,3 +184,57 @@ def test_a_deep_link_opens_the_order(page, server, shop_db):
     page.goto(server.url + "/?order=ORD-10002")
     wait_for_app(page)
     details(page).get_by_text("ORD-10002").first.wait_for()
+
+
+def counts(page) -> dict[str, int]:
+    """The counts above the tabs, by label."""
+    metrics = page.locator(".st-key-orders-counts [data-testid='stMetric']")
+    metrics.first.wait_for()
+    return {
+        metric.locator("[data-testid='stMetricLabel']").inner_text().strip(): int(
+            metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", "")
+        )
+        for metric in metrics.all()
+    }
+
+
+def in_view(page, locator) -> bool:
+    """Wholly inside the window, as a person sees it without scrolling."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def first_row(page) -> list[str]:
+    row = page.locator("[data-testid='stDataFrameResizable'] [role=row]").nth(1)
+    return row.locator("[role=gridcell]").all_text_contents()
+
+
+def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_it_open(
+    browser, server, shop_db, artifacts
+):
+    with browser_tab(browser, 1440, 900) as page:
+        open_orders(page, server)
+        before = counts(page)
+        open_order(page, 0)
+        box = details(page)
+        number = box.locator("h3").first.inner_text().strip()
+        assert number in first_row(page)
+        box.get_by_role("button", name="Confirm Order").click()
+        said_in_order(page, rf"{number} confirmed\. The customer (would|will) be e-mailed")
+        settle(page)
+        page.screenshot(path=artifacts / "order-confirmed-1440x900.png")
+
+        # Still open, in view, showing the change; the counts and the table behind show it too.
+        assert box.locator("h3").first.inner_text().strip() == number
+        banner = box.locator("[data-testid='stAlert']").first
+        assert in_view(page, banner) and in_view(page, box.get_by_role("button", name="Close"))
+        assert "In Progress" in box.inner_text()
+        assert box.get_by_role("button", name="Confirm Order").count() == 0
+        assert counts(page) == {
+            "Pending Orders": before["Pending Orders"] - 1,
+            "Current Orders": before["Current Orders"] + 1,
+            "All Orders": before["All Orders"],
+        }
+        assert number not in first_row(page)  # it left the Pending tab
+        assert page.url.endswith(f"order={number}")

@@ -44,6 +44,12 @@ def open_page(name: str, timeout: float = 30) -> AppTest:
     return AppTest.from_function(_run_page, args=(path,), default_timeout=timeout)
 
 
+def opened_order(at: AppTest):
+    """The opened order's dialog: what is drawn in it, not elsewhere on the page."""
+    [dialog] = [node for node in at._tree if getattr(node, "type", None) == "dialog"]
+    return dialog
+
+
 def _run_page(path: str) -> None:
     import runpy
 

@@ -21,6 +21,7 @@ from queries.orders import order_details
 from services import orders
 from tests.builders import add_catalogue, order_data
 from tests.e2e.conftest import free_port
+from tests.ui.conftest import opened_order
 from ui import resources
 
 
@@ -121,8 +122,9 @@ def test_a_write_during_an_outage_fails_cleanly_and_loses_nothing(open_order):
     assert details.payment_status is PaymentStatus.PAID  # …and the earlier change stands
     assert counts(db, change.order_id) == before
 
-    at.run()  # back: the page says the change was not saved, and it can be done now
-    assert any("this change was not saved" in t.value for t in at.toast)
+    at.run()  # back: the order says the change was not saved, and it can be done now
+    assert at.subheader[0].value == change.number
+    assert any("this change was not saved" in e.value for e in opened_order(at).error)
     next(b for b in at.button if b.label == "Confirm Order").click().run()
     assert order_details(db, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
 

@@ -121,12 +121,68 @@ def test_messages_waiting_for_a_session_that_closed_are_dropped_after_an_hour(mo
 
     session[0], now[0] = "phone", now[0] + flash.OUTBOX_KEPT_SECONDS - 1
     flash.flash("ORD-2 confirmed.")
-    assert sorted(flash._outbox) == ["closed tab", "phone"]  # within the hour both wait
+    within_the_hour = [("closed tab", flash.PAGE), ("phone", flash.PAGE)]
+    assert sorted(flash._outbox) == within_the_hour  # both wait
 
     session[0], now[0] = "laptop", now[0] + 2
     flash.flash("ORD-3 shipped.")
-    assert sorted(flash._outbox) == ["laptop", "phone"]
+    assert sorted(flash._outbox) == [("laptop", flash.PAGE), ("phone", flash.PAGE)]
     assert [w.messages for w in flash._outbox.values()] == [
         [("success", "ORD-2 confirmed.")],
         [("success", "ORD-3 shipped.")],
     ]
+
+
+# ---- messages for a place of their own (a dialog that re-runs without its page) ----
+
+
+def _dialog_app() -> None:
+    import streamlit as st
+
+    from ui import flash
+
+    def confirmed() -> None:
+        flash.flash("ORD-1 confirmed.", to="order ORD-1")
+
+    def paid_as_a_newer_click_arrives() -> None:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        get_script_run_ctx().script_requests.request_stop()  # as in _app above
+        flash.flash("ORD-1 payment marked Paid.", to="order ORD-1")
+
+    with flash.shown_once_complete():
+        flash.show_flashes()
+        flash.show_latest(st.session_state.get("test.open", "order ORD-1"))
+        st.button("Confirm", key="test.confirm", on_click=confirmed)
+        st.button("Paid, superseded", key="test.superseded", on_click=paid_as_a_newer_click_arrives)
+        st.button("Close", key="test.close", on_click=flash.forget_latest)
+
+
+def said(at: AppTest) -> list[str]:
+    return [s.value for s in at.success]
+
+
+def test_a_message_for_a_place_is_drawn_there_not_toasted_and_stays_until_a_newer_one():
+    at = AppTest.from_function(_dialog_app, default_timeout=10).run()
+    click(at, "test.confirm")
+    assert said(at) == ["ORD-1 confirmed."] and toasts(at) == []
+    assert said(at.run()) == ["ORD-1 confirmed."]  # drawn by every run of its place
+    click(at, "test.confirm")
+    assert said(at) == ["ORD-1 confirmed."]  # the newer write's, not both
+    click(at, "test.close")
+    assert said(at) == []
+
+
+def test_a_message_for_a_place_goes_when_another_place_is_drawn():
+    at = AppTest.from_function(_dialog_app, default_timeout=10).run()
+    click(at, "test.confirm")
+    at.session_state["test.open"] = "order ORD-2"
+    assert said(at.run()) == []
+    at.session_state["test.open"] = "order ORD-1"
+    assert said(at.run()) == []
+
+
+def test_a_message_for_a_place_sent_as_a_newer_click_stops_the_run_is_not_lost():
+    at = AppTest.from_function(_dialog_app, default_timeout=10).run()
+    assert said(click(at, "test.superseded")) == []  # this run was stopped at once
+    assert said(at.run()) == ["ORD-1 payment marked Paid."]

@@ -17,7 +17,7 @@ from domain.settings import BusinessSettings
 from queries.orders import order_details
 from services import orders
 from tests.builders import add_catalogue, order_data
-from tests.ui.conftest import open_page
+from tests.ui.conftest import open_page, opened_order
 
 COLUMNS = ["Order #", "Customer", "Items", "Total", "Status", "Payment", "Date", "Actions"]
 
@@ -299,9 +299,60 @@ def test_confirming_an_order_moves_it_and_says_the_customer_will_be_told(shop):
     button(at, "Confirm Order").click().run()
     assert not at.exception
     assert order_details(shop, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
-    said = [t for t in toasts(at) if "ORD-10001 confirmed" in t]
+    said = [s.value for s in opened_order(at).success if "ORD-10001 confirmed" in s.value]
     assert said and "e-mailed to ada@example.com" in said[0]
     assert at.metric[0].value == "0" and at.metric[1].value == "1"
+
+
+def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_it_open(
+    shop, dry_run
+):
+    confirmed, waiting = place(shop), place(shop)
+    at = select_row(run_page(), "pending", 1)  # newest first: ORD-10001 is the second row
+    assert at.subheader[0].value == "ORD-10001"
+    assert list(table(at)["Order #"]) == ["ORD-10002", "ORD-10001"]
+
+    button(at, "Confirm Order").click().run()
+    assert not at.exception, at.exception
+    assert order_details(shop, order_id=confirmed.order_id).status is OrderStatus.IN_PROGRESS
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("Pending Orders", "1"),
+        ("Current Orders", "1"),
+        ("All Orders", "2"),
+    ]
+    assert list(table(at)["Order #"]) == ["ORD-10002"]  # it left the Pending tab
+    # Still open, showing the change, the confirmation in it; the link still names it.
+    assert at.session_state["orders.selected_id"] == confirmed.order_id
+    assert at.subheader[0].value == "ORD-10001"
+    order = opened_order(at)
+    assert "[In Progress]" in " ".join(m.value for m in order.markdown)
+    assert "Confirm Order" not in [b.label for b in order.button]
+    said = [s.value for s in order.success]
+    assert said == [
+        "ORD-10001 confirmed. The customer would be e-mailed to ada@example.com "
+        "(dry run: not sent)."
+    ]
+    assert at.query_params["order"] == "ORD-10001"
+    assert order_details(shop, order_id=waiting.order_id).status is OrderStatus.PENDING
+
+
+def test_the_message_in_the_open_order_is_the_last_changes_and_goes_when_it_is_closed(shop):
+    place(shop)
+    at = select_row(run_page(), "pending", 0)
+    button(at, "Confirm Order").click().run()
+    assert [s.value for s in opened_order(at).success][0].startswith("ORD-10001 confirmed.")
+    at.run()  # a re-run for anything else: the message stays until the next change
+    assert [s.value for s in opened_order(at).success][0].startswith("ORD-10001 confirmed.")
+    button(at, "Mark Paid").click().run()
+    assert [s.value for s in opened_order(at).success] == [
+        "ORD-10001 payment marked Paid. Marking an order paid sends no message."
+    ]
+    button(at, "Close").click().run()
+    assert not at.subheader
+    at.session_state["orders.tab"] = "Current Orders"
+    at = select_row(at.run(), "current", 0)  # opened again: nothing said yet
+    assert at.subheader[0].value == "ORD-10001"
+    assert not opened_order(at).success
 
 
 def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
