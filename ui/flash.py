@@ -106,7 +106,12 @@ def show_latest(place: str) -> None:
 
 
 def forget_latest() -> None:
-    """Drop the messages `show_latest` keeps (their place was closed)."""
+    """Drop the messages `show_latest` keeps, and those not yet drawn (their place was
+    closed): reopened later, the place would otherwise say what a long-gone write did."""
+    session = _session_id()
+    with _outbox_lock:
+        for waited in [key for key in _outbox if key[0] == session and key[1] != PAGE]:
+            del _outbox[waited]
     st.session_state.pop(LATEST, None)
 
 

@@ -186,3 +186,14 @@ def test_a_message_for_a_place_sent_as_a_newer_click_stops_the_run_is_not_lost()
     at = AppTest.from_function(_dialog_app, default_timeout=10).run()
     assert said(click(at, "test.superseded")) == []  # this run was stopped at once
     assert said(at.run()) == ["ORD-1 payment marked Paid."]
+
+
+def test_a_message_for_a_place_not_yet_drawn_goes_when_the_place_is_closed():
+    """Closed before its message was drawn, the order must not say it when reopened later."""
+    at = AppTest.from_function(_dialog_app, default_timeout=10)
+    at.session_state["test.open"] = "order ORD-2"
+    click(at.run(), "test.confirm")  # ORD-1's message, while ORD-1 is not drawn
+    assert said(at) == []
+    click(at, "test.close")
+    at.session_state["test.open"] = "order ORD-1"
+    assert said(at.run()) == []
