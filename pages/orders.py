@@ -40,6 +40,9 @@ SORT_LABELS = {
 }
 LINKED = "orders.linked"  # the ?order= link last followed, so a re-run does not follow it again
 SHOWN_UP_TO = "orders.shown_up_to"  # the newest order id a whole-page run read, for the watch
+# The counts as the counts' fragment last read them: the table's total comes from them. A
+# change re-runs the counts before the table (st.rerun(scope=[…]) runs them in that order).
+COUNTS = "orders.tab_counts"
 HOW_TO_OPEN = (
     "Click any cell of an order, or its next step under Actions, to open it · tick the boxes "
     "on the left to act on several orders at once"
@@ -102,6 +105,7 @@ def counts_bar() -> dict[Tab, int]:
     (ui.order_detail.perform), without the page."""
     still_signed_in()
     per_tab = tab_counts(db)
+    st.session_state[COUNTS] = per_tab  # for the table's total, which runs after this
     with st.container(horizontal=True, gap="large", key="orders.counts"):
         for tab in Tab:
             st.metric(TAB_LABELS[tab], f"{per_tab[tab]:,}", width="content")
@@ -215,7 +219,15 @@ def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     the pager redraws only them. A change made in the opened order re-runs them with the
     counts (ui.order_detail.perform); a bulk action re-runs the whole page (its summary)."""
     still_signed_in()
-    order_table.show(db, tab, filters=chosen, sort=sort, zone=zone, actor=actor)
+    order_table.show(
+        db,
+        tab,
+        filters=chosen,
+        sort=sort,
+        zone=zone,
+        counts=st.session_state.get(COUNTS),
+        actor=actor,
+    )
     opened_order()
 
 

@@ -90,6 +90,7 @@ def show(
     filters: OrderFilter,
     sort: Sort,
     zone: ZoneInfo,
+    counts: dict[Tab, int] | None,
     actor: str,
 ) -> None:
     """The tab's bulk bar, table and pager, or why it is empty; a clicked cell opens its order."""
@@ -107,6 +108,7 @@ def show(
             request=kept.request,
             page_size=PAGE_SIZE,
             zone=zone,
+            counts=counts,
         )
         # Review help: on Pending, flag what a person should check in the assistant's orders.
         from_assistant = {r.id: r.created_at for r in page.rows if r.source is Source.ASSISTANT}

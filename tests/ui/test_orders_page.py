@@ -321,6 +321,7 @@ def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_
         ("All Orders", "2"),
     ]
     assert list(table(at)["Order #"]) == ["ORD-10002"]  # it left the Pending tab
+    assert "1–1 of 1 orders · page 1 of 1" in texts(at)  # the pager's total, from the counts
     # Still open, showing the change, the confirmation in it; the link still names it.
     assert at.session_state["orders.selected_id"] == confirmed.order_id
     assert at.subheader[0].value == "ORD-10001"
