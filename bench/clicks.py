@@ -154,7 +154,11 @@ def time_clicks(url: str, *, rounds: int) -> dict[str, list[float]]:
                     page.locator("[data-testid='stDataFrameResizable']").first.wait_for()
                     page.wait_for_timeout(500)
                     for index in range(WARMUP + rounds):
-                        timed, floors = _round(floor, page, index)
+                        try:
+                            timed, floors = _round(floor, page, index)
+                        except PlaywrightTimeout:
+                            _keep_for_later(page, index)
+                            raise
                         if index >= WARMUP:
                             samples["floor"] += floors
                             for name, ms in timed.items():
@@ -205,6 +209,15 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     floors.append(_click(floor, next_page.click))
     timed["pager"] = _click(page, page.get_by_role("button", name=label).first.click, name="pager")
     return timed, floors
+
+
+def _keep_for_later(page: Any, index: int) -> None:
+    """A round that timed out: its screenshot and the opened order's text, for whoever looks."""
+    kept = Path(tempfile.gettempdir()) / f"bench-clicks-round-{index}.png"
+    page.screenshot(path=kept)
+    opened = page.locator(DETAILS)
+    said = opened.first.inner_text(timeout=1_000)[:300] if opened.count() else "no order open"
+    print(f"clicks: round {index} timed out; screenshot {kept}; the order shows: {said!r}")
 
 
 def _cell(page: Any, row: int) -> tuple[float, float]:
