@@ -237,7 +237,8 @@ def opened_order() -> None:
 
     A fragment of its own inside the table's: a click on an order's next step under
     Actions re-runs only this (`order_table`), so the order opens without the table being
-    drawn again."""
+    drawn again; so it checks the session itself, before it reads the order."""
+    still_signed_in()
     selected = st.session_state[SELECTED]
     if selected is not None and not st.session_state[DIALOG]:
         details = order_detail.show_dialog(db, selected, actor, zone)

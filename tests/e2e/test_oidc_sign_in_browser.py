@@ -29,6 +29,7 @@ from tests.builders import order_data
 from tests.e2e.conftest import (
     Server,
     browser_tab,
+    click_next_step,
     free_port,
     start_server,
     stop_server,
@@ -278,6 +279,35 @@ def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, arti
         second.get_by_role("button", name="Sign in").wait_for()
         assert_no_order_data(second)
         second.screenshot(path=artifacts / "oidc-other-tab-signed-out.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_an_order_opened_by_its_next_step_after_signing_out_elsewhere_asks_to_sign_in(
+    browser, oidc, artifacts
+):
+    """The next step under Actions re-runs only the opened order, without the page: that
+    run checks the session too."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            page.set_default_timeout(20_000)
+        open_dashboard(first, oidc)
+        sign_in(first, oidc, "owner")
+        open_dashboard(second, oidc)
+        second.locator("[data-testid='stDataFrame']").first.wait_for()
+        second.wait_for_timeout(1000)  # the table's canvas
+        sign_out(first, oidc)
+
+        second.bring_to_front()
+        click_next_step(second, 0)
+        wait_for_app(second)
+
+        second.get_by_text("You signed out in another tab").wait_for()
+        second.get_by_role("button", name="Sign in").wait_for()
+        assert_no_order_data(second)
+        second.screenshot(path=artifacts / "oidc-next-step-signed-out.png", full_page=True)
     finally:
         context.close()
 
