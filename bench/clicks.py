@@ -40,6 +40,7 @@ from tests.e2e.conftest import (
     GRID,
     ROW_HEIGHT,
     free_port,
+    next_step_at,
     start_server,
     stop_server,
 )
@@ -197,7 +198,7 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     _settle(page)
     # The same order opened by its next step under Actions: a button in the grid, which
     # sends at once and re-runs only the opened order.
-    x, y = _next_step(page, index % 5)
+    x, y = next_step_at(page, index % 5)
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     floors.append(_click(floor, next_page.click))
@@ -226,14 +227,6 @@ def _cell(page: Any, row: int) -> tuple[float, float]:
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     return box["x"] + CHECKBOX_WIDTH + 40, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
-
-
-def _next_step(page: Any, row: int) -> tuple[float, float]:
-    """Where a row's next step under Actions is (the last column), as click_next_step finds it."""
-    grid = page.locator(GRID).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    return box["x"] + box["width"] - 150, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
 
 
 def _click(tab: Any, click: Any, until: str | None = None, name: str = "floor") -> float:

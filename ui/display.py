@@ -22,6 +22,7 @@ from ui.format import literal
 # "Actions" is on screen there. The short columns fit their longest values ("ORD-100364",
 # "In Progress", "Refunded", "Next: Complete Order"). Customer, Items and a flagged
 # order's Actions are cut at the column's edge; the opened order shows them in full.
+ACTIONS_WIDTH = 185
 ORDER_COLUMNS = {
     "Order #": st.column_config.TextColumn(width=90, pinned=True),
     "Customer": st.column_config.TextColumn(width=96),
@@ -39,7 +40,8 @@ ORDER_COLUMNS = {
         color=[PAYMENT_COLOURS[p] for p in PaymentStatus],
     ),
     "Date": st.column_config.TextColumn(width=115),
-    "Actions": st.column_config.TextColumn(width=185),
+    # The table draws Actions as buttons (ui/order_table.py); text here, as wide.
+    "Actions": st.column_config.TextColumn(width=ACTIONS_WIDTH),
 }
 
 

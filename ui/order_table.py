@@ -31,7 +31,7 @@ from queries.orders import (
 )
 from queries.review import review_flags
 from ui import bulk_bar
-from ui.display import ORDER_COLUMNS, take_selection
+from ui.display import ACTIONS_WIDTH, ORDER_COLUMNS, take_selection
 from ui.format import money, table_time
 from ui.order_keys import OPENED, SELECTED
 
@@ -143,7 +143,7 @@ def _columns(tab: Tab) -> dict[str, object]:
     return {
         **ORDER_COLUMNS,
         "Actions": st.column_config.ButtonColumn(
-            width=185,
+            width=ACTIONS_WIDTH,
             type="tertiary",
             alignment="left",
             help="Opens the order, where its next step is the first button",

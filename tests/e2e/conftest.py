@@ -228,15 +228,21 @@ def click_cell(
     page.mouse.click(box["x"] + x, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
 
 
-def click_next_step(page, index: int, table: str = "[data-testid='stDataFrameResizable']") -> None:
-    """Click a row's next step under Actions, the table's last column (at least 185 px wide),
-    where its button's label starts."""
+def next_step_at(
+    page, index: int, table: str = "[data-testid='stDataFrameResizable']"
+) -> tuple[float, float]:
+    """Where a row's next step under Actions is on screen: the table's last column (at least
+    185 px wide), where its button's label starts (the grid is a canvas)."""
     grid = page.locator(table).first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None, "the orders table is not on screen"
-    x = box["x"] + box["width"] - 150
-    page.mouse.click(x, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
+    return box["x"] + box["width"] - 150, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2
+
+
+def click_next_step(page, index: int) -> None:
+    """Open a row's order by its next step under Actions."""
+    page.mouse.click(*next_step_at(page, index))
 
 
 def open_order(page, index: int, x: float = CHECKBOX_WIDTH + 130) -> None:
