@@ -209,15 +209,16 @@ def _date_range(value: object) -> tuple[date | None, date | None]:
 def orders_tab(tab: Tab) -> None:
     st.caption(HOW_TO_OPEN)
     chosen, sort = filters_for(tab)
-    table_and_order(tab, chosen, sort)
+    orders_table(tab, chosen, sort)
+    opened_order()
     export_panel.show(db, tab, chosen, settings, sort)
 
 
 @st.fragment(key=TABLE_FRAGMENT)
-def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
-    """The table, its pager and the opened order re-run on their own: a click on a cell or
-    the pager redraws only them. A change made in the opened order re-runs them with the
-    counts (ui.order_detail.perform); a bulk action re-runs the whole page (its summary)."""
+def orders_table(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
+    """The table and its pager re-run on their own: a click on the pager or a ticked row
+    redraws only them. A change made in the opened order re-runs them with the counts
+    (ui.order_detail.perform); a bulk action re-runs the whole page (its summary)."""
     still_signed_in()
     order_table.show(
         db,
@@ -228,16 +229,15 @@ def table_and_order(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
         counts=st.session_state.get(COUNTS),
         actor=actor,
     )
-    opened_order()
 
 
 @st.fragment(key=OPENED)
 def opened_order() -> None:
     """The selected order, in a dialog over the table; the URL follows it (?order=…).
 
-    A fragment of its own inside the table's: a click on an order's next step under
-    Actions re-runs only this (`order_table`), so the order opens without the table being
-    drawn again; so it checks the session itself, before it reads the order."""
+    A fragment of its own beside the table's: a click on a cell or on an order's next step
+    under Actions re-runs only this (`order_table`), so the order opens without the table
+    being drawn again; so it checks the session itself, before it reads the order."""
     still_signed_in()
     selected = st.session_state[SELECTED]
     if selected is not None and not st.session_state[DIALOG]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import streamlit as st
+from streamlit.elements.lib.mutable_popover_container import PopoverContainer
 
 import bootstrap
 from db.database import Database
@@ -93,16 +94,19 @@ def perform(
         # The page's run is the one that shows the database trouble page (dashboard/main.py).
         st.rerun(scope="app")
     else:
+        close_forms()  # done; a refused change keeps its form open, filled in, to correct
         if change is None:
             flash(f"{number} {done}.", to=said)
         else:
             dry_run = frozenset(missing.channel for missing in bootstrap.dry_run_channels())
             flash(f"{number} {done}. {notified_text(change, dry_run, silent)}", to=said)
-    # Only what a change can alter re-runs: the counts, and the table with the order over it
-    # (the order stays open). Both show the change in one run, not the dialog first. The
-    # message is drawn in the order, not toasted: a toast from a run without the page never
-    # shows.
-    st.rerun(scope=[COUNTS_FRAGMENT, TABLE_FRAGMENT])
+    # Only what a change can alter re-runs, in one run: the counts, the table, and the two
+    # parts of the open order that a change rewrites (its header and actions, its history).
+    # The rest of the order (customer, address, items, documents) stays as drawn: the
+    # browser draws less. The message is drawn in the order, not toasted: a toast from a run
+    # without the page never shows.
+    forget_shown()
+    st.rerun(scope=[COUNTS_FRAGMENT, TABLE_FRAGMENT, ORDER_TOP, ORDER_HISTORY])
 
 
 def said_in(number: str) -> str:
@@ -115,81 +119,137 @@ def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Orde
     wherever the table was scrolled to, on a laptop and on a phone. It stays open while
     staff act on it; closing it (its Close button, the X, Escape) closes the order."""
     details = order_details(db, order_id=order_id)
+    st.session_state[SHOWN] = details
     if details is None:
         st.session_state[SELECTED] = None
         st.warning("That order no longer exists.")
         return None
     st.dialog(f"Order {details.number}", width="large", on_dismiss=_close)(_dialog_body)(
-        db, details, actor, zone
+        db, order_id, actor, zone
     )
     return details
 
 
-def _dialog_body(db: Database, details: OrderDetails, actor: str, zone: ZoneInfo) -> None:
-    still_signed_in()
-    # A click in the dialog re-runs only the dialog; a close or the editor opening needs
-    # the whole page (the table's highlight, the other dialog). A change re-runs the counts
-    # and the table with the dialog from its callback (`perform`).
-    if st.session_state[SELECTED] != details.id or st.session_state[DIALOG]:
+# The opened order as its parts last read it. The dialog reads it when it opens and its
+# parts draw from that; a change made in the order drops it (`perform`), and the first part
+# to run after the change reads the order again for the others.
+SHOWN = "orders.details.shown"
+# The parts of the opened order that a change rewrites, re-run by name after one.
+ORDER_TOP = "orders.details.top"
+ORDER_HISTORY = "orders.details.history"
+
+
+def shown(db: Database, order_id: int) -> OrderDetails | None:
+    details = st.session_state.get(SHOWN)
+    if details is None or details.id != order_id:
+        details = st.session_state[SHOWN] = order_details(db, order_id=order_id)
+    return details
+
+
+def forget_shown() -> None:
+    st.session_state.pop(SHOWN, None)
+
+
+def _still_open(order_id: int) -> bool:
+    """Whether this order is still the open one. A close, or the editor opening, needs the
+    whole page (the table's highlight, the other dialog): it re-runs."""
+    if st.session_state[SELECTED] != order_id or st.session_state[DIALOG]:
         st.rerun(scope="app")
-    render(db, details.id, actor, zone, details=details)
+    return True
 
 
-def render(
-    db: Database,
-    order_id: int,
-    actor: str,
-    zone: ZoneInfo,
-    *,
-    details: OrderDetails | None = None,
-) -> OrderDetails | None:
-    details = details or order_details(db, order_id=order_id)
+def _dialog_body(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
+    # A click in the dialog re-runs only the dialog (an invoice being issued), or only the
+    # part of it that holds the widget.
+    still_signed_in()
+    _still_open(order_id)
+    details = shown(db, order_id)
     if details is None:
         st.session_state[SELECTED] = None
         st.warning("That order no longer exists.")
-        return None
+        return
     with st.container(border=True, key="orders.details"):
-        show_latest(said_in(details.number))
-        flags = (
-            review_flags(db, {details.id: details.created_at})[details.id]
-            if details.status is OrderStatus.PENDING
-            else []
-        )
-        _header(details, zone, flags)
-        _actions(db, details, actor)
+        _top(db, order_id, actor, zone)
         _documents(db, details, actor)
         _facts(details)
         _items(details)
-        _history(details, zone)
+        _history(db, order_id, zone)
         _note(db, details, actor)
-    return details
+
+
+@st.fragment(key=ORDER_TOP)
+def _top(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
+    """What a change rewrites at the top: its message, the header, the shipment and the
+    actions the order's status now allows."""
+    still_signed_in()
+    _still_open(order_id)
+    details = shown(db, order_id)
+    if details is None:
+        st.warning("That order no longer exists.")
+        return
+    show_latest(said_in(details.number))
+    flags = (
+        review_flags(db, {details.id: details.created_at})[details.id]
+        if details.status is OrderStatus.PENDING
+        else []
+    )
+    _header(details, zone, flags)
+    _shipment(details)
+    _actions(db, details, actor)
+
+
+@st.fragment(key=ORDER_HISTORY)
+def _history(db: Database, order_id: int, zone: ZoneInfo) -> None:
+    details = shown(db, order_id)
+    if details is not None:
+        _timeline(details, zone)
 
 
 def _close() -> None:
     st.session_state[SELECTED] = None
+    forget_shown()
+    close_forms()
     forget_latest()
 
 
 def _header(d: OrderDetails, zone: ZoneInfo, flags: list[str]) -> None:
-    title, close = st.columns([6, 1], vertical_alignment="center")
-    with title:
-        st.subheader(d.number, anchor=False)
-        with st.container(horizontal=True, gap="small"):
-            st.badge(d.status.label, color=STATUS_BADGE[d.status])
-            st.badge(f"Payment {d.payment_status.label}", color=PAYMENT_BADGE[d.payment_status])
-            st.badge(
-                "From the assistant" if d.source.value == "assistant" else "Added by hand",
-                color="gray",
-                icon=":material/smart_toy:" if d.source.value == "assistant" else None,
-            )
-            for flag in flags:
-                st.badge(flag.capitalize(), color="yellow", icon=":material/flag:")
-        placed = f"Placed {when(d.created_at, zone, with_zone=True)}"
-        if d.external_ref:
-            placed += f" · conversation {literal(d.external_ref)}"
-        st.caption(placed)
-    with close:
+    """The number, the badges and when it was placed, beside Close: few elements, as they
+    are drawn again after every change."""
+    badges = [
+        _badge(d.status.label, STATUS_BADGE[d.status]),
+        _badge(f"Payment {d.payment_status.label}", PAYMENT_BADGE[d.payment_status]),
+        _badge("From the assistant", "gray", ":material/smart_toy:")
+        if d.source.value == "assistant"
+        else _badge("Added by hand", "gray"),
+        *(_badge(flag.capitalize(), "yellow", ":material/flag:") for flag in flags),
+    ]
+    placed = f"Placed {when(d.created_at, zone, with_zone=True)}"
+    if d.external_ref:
+        placed += f" · conversation {literal(d.external_ref)}"
+    with st.container(horizontal=True, vertical_alignment="top"):
+        with st.container(gap="small"):
+            st.subheader(d.number, anchor=False)
+            st.markdown("&nbsp;".join(badges))
+            st.caption(placed)
         st.button("Close", key="orders.details.close", on_click=_close, icon=":material/close:")
+
+
+def _badge(label: str, color: str, icon: str | None = None) -> str:
+    """A badge as st.badge writes it (a Markdown directive), so that several make one
+    element."""
+    label = label.replace("[", "\\[").replace("]", "\\]")
+    return f":{color}-badge[{icon + ' ' if icon else ''}{label}]"
+
+
+def _shipment(d: OrderDetails) -> None:
+    """How it was shipped, or why it was cancelled: set by a change, so drawn with the header."""
+    if d.tracking_number:
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.caption(literal(f"Shipped by {d.carrier} · tracking {d.tracking_number}"))
+            if d.tracking_url:
+                st.link_button("Track shipment", d.tracking_url, icon=":material/open_in_new:")
+    if d.cancel_reason:
+        st.caption(f"Cancelled: {literal(d.cancel_reason)}")
 
 
 def _actions(db: Database, d: OrderDetails, actor: str) -> None:
@@ -231,6 +291,7 @@ def _documents(db: Database, d: OrderDetails, actor: str) -> None:
             mime="application/pdf",
             key="orders.document.invoice",
             icon=":material/receipt_long:",
+            on_click=forget_shown,  # the first download issues the number (a timeline entry)
         )
 
 
@@ -258,6 +319,30 @@ def _simple(
     return widget
 
 
+# A form in a popover is drawn only while its popover is open: the order's top is drawn
+# again after every change, and a closed popover's form would be sent and drawn each time.
+POPOVER = "orders.popover"
+SHIP_POPOVER = f"{POPOVER}.ship"
+POPOVERS = (
+    SHIP_POPOVER,
+    f"{POPOVER}.{Action.MARK_IN_PROGRESS.value}",
+    f"{POPOVER}.{Action.CANCEL.value}",
+)
+
+
+def _popover(label: str, icon: str, key: str) -> PopoverContainer:
+    """A popover that re-runs the order's top when it opens, to draw its form."""
+    return st.popover(label, icon=icon, key=key, on_change="rerun")
+
+
+def close_forms() -> None:
+    """Close the order's popovers once a change is made or the order is closed, so that
+    the next order opened starts with them closed."""
+    for key in POPOVERS:
+        if st.session_state.get(key):
+            st.session_state[key] = False
+
+
 SHIP = "orders.ship"
 SHIP_ERRORS = "orders.ship.errors"  # (order id, {field: words}) from the last refused submit
 SHIP_REQUIRED = {
@@ -269,7 +354,10 @@ SHIP_REQUIRED = {
 def _ship(db: Database, d: OrderDetails, actor: str) -> None:
     order_id, errors = st.session_state.get(SHIP_ERRORS) or (None, {})
     errors = errors if order_id == d.id else {}
-    with st.popover("Mark Shipped", icon=":material/local_shipping:", key="orders.popover.ship"):
+    popover = _popover("Mark Shipped", ":material/local_shipping:", SHIP_POPOVER)
+    if not popover.open:
+        return
+    with popover:
         with st.form(SHIP, border=False):
             st.selectbox(
                 "Carrier *",
@@ -337,7 +425,10 @@ def _submit_shipped(db: Database, d: OrderDetails, actor: str) -> None:
 def _reason_form(action: Action, call: Callable[..., Change], icon: str) -> Callable[..., None]:
     def widget(db: Database, d: OrderDetails, actor: str) -> None:
         key = f"orders.{action.value}"
-        with st.popover(action.label, icon=icon, key=f"orders.popover.{action.value}"):
+        popover = _popover(action.label, icon, f"{POPOVER}.{action.value}")
+        if not popover.open:
+            return
+        with popover:
             with st.form(key, border=False):
                 st.text_area("Reason", key=f"{key}.reason", max_chars=1000, height=80)
                 if action is Action.CANCEL and d.payment_status is PaymentStatus.PAID:
@@ -413,12 +504,6 @@ def _facts(d: OrderDetails) -> None:
         st.markdown("**Shipping address**")
         lines = [d.street, d.apartment, f"{d.city}, {d.state} {d.zip}", d.country]
         st.text("\n".join(line for line in lines if line))
-        if d.tracking_number:
-            st.caption(literal(f"{d.carrier} · tracking {d.tracking_number}"))
-            if d.tracking_url:
-                st.link_button("Track shipment", d.tracking_url, icon=":material/open_in_new:")
-        if d.cancel_reason:
-            st.caption(f"Cancelled: {literal(d.cancel_reason)}")
     with summary:
         st.markdown("**Summary**")
         rate = f"{d.tax_rate_bp / 100:g} %"
@@ -553,7 +638,7 @@ def _pretty(value: str | None) -> str:
     return (value or "—").replace("_", " ").title()
 
 
-def _history(d: OrderDetails, zone: ZoneInfo) -> None:
+def _timeline(d: OrderDetails, zone: ZoneInfo) -> None:
     """What happened, newest first, and the messages the customer was sent: one block each."""
     timeline, messages = st.columns(2)
     entries = []

@@ -11,8 +11,8 @@ DIALOG = "orders.dialog"  # ("add", None) or ("edit", order id) while the form i
 NEWEST_ID = "orders.newest_id"  # the newest order announced; newer ones get a toast
 
 # Fragments of the Orders page, re-run by name (st.rerun(scope=[…])): after a change made in
-# the opened order, the counts above the tabs and the table with the order over it; after a
-# click on an order's next step under Actions, the opened order alone.
+# the opened order, the counts above the tabs and the table (with the parts of the order the
+# change rewrote, ui.order_detail); after a click that opens an order, the opened order alone.
 COUNTS_FRAGMENT = "orders.counts"
-TABLE_FRAGMENT = "orders.table_and_order"
+TABLE_FRAGMENT = "orders.table"
 OPENED = "orders.opened"

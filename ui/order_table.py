@@ -11,6 +11,7 @@ session key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -126,7 +127,7 @@ def show(
     st.dataframe(
         _frame_of(page, flags, zone),
         key=key,
-        on_select="rerun",
+        on_select=partial(_selection_changed, tab),
         selection_mode=["multi-row", "single-cell"],
         selection_default=(
             {"selection": {"rows": list(kept.default_rows)}} if kept.default_rows else None
@@ -160,12 +161,24 @@ def _opener_key(tab: Tab) -> str:
 
 def _open_clicked(tab: Tab) -> None:
     """A click on an order's next step opens the order. A button sends at once (a clicked
-    cell waits out the grid's 150 ms debounce), and only the opened order re-runs: the
-    table is not drawn again."""
+    cell waits out the grid's 150 ms debounce), and, as for a cell, only the opened order
+    re-runs."""
     click = st.session_state[_opener_key(tab)]
     shown = state().of(tab).shown_ids
     if click is not None and click.row < len(shown):
         st.session_state[SELECTED] = shown[click.row]
+        st.rerun(scope=[OPENED])
+
+
+def _selection_changed(tab: Tab) -> None:
+    """A clicked cell opens its order and re-runs only the opened order: the grid already
+    shows the click, so the table is not drawn again. Ticked rows re-run the table (the bulk
+    bar follows them)."""
+    before = st.session_state[SELECTED]
+    kept = state().of(tab)
+    rows = kept.seen_rows
+    _take_selection(tab, kept)
+    if kept.seen_rows == rows and st.session_state[SELECTED] not in (None, before):
         st.rerun(scope=[OPENED])
 
 

@@ -238,3 +238,8 @@ def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_
         }
         assert number not in first_row(page)  # it left the Pending tab
         assert page.url.endswith(f"order={number}")
+        # Only its top and history were drawn again: the rest is still there, once.
+        shown = box.inner_text()
+        assert shown.count("Shipping address") == 1 and shown.count("Line total") == 1
+        assert "Pending → In Progress" in shown
+        assert box.get_by_role("button", name="Packing slip").count() == 1

@@ -45,8 +45,14 @@ def open_page(name: str, timeout: float = 30) -> AppTest:
 
 
 def opened_order(at: AppTest):
-    """The opened order's dialog: what is drawn in it, not elsewhere on the page."""
-    [dialog] = [node for node in at._tree if getattr(node, "type", None) == "dialog"]
+    """The opened order's dialog: what is drawn in it, not elsewhere on the page.
+
+    After a change made in the order, only the parts the change rewrote run again (its top
+    and its history, ui/order_detail.py); AppTest then holds those parts where the dialog
+    is, in a block of unknown type, and the rest of the dialog stays as the browser drew it.
+    """
+    [events] = [node for node in at._tree.children.values() if node.type == "event"]
+    [dialog] = [node for node in events.children.values() if node.type in ("dialog", "unknown")]
     return dialog
 
 

@@ -15,6 +15,7 @@ from db.models import Notification, OrderEvent
 from domain.order import OrderStatus
 from services import orders
 from tests.builders import add_catalogue, order_data
+from tests.ui.test_orders_page import open_popover
 
 PASSWORD = "two at once"
 
@@ -47,7 +48,10 @@ def press(at: AppTest, label: str) -> AppTest:
     return at
 
 
-def cancel(at: AppTest) -> AppTest:
+def cancel(at: AppTest, *, opened: bool = False) -> AppTest:
+    """Cancel the open order with a reason; `opened` when its form is already open."""
+    if not opened:
+        open_popover(at, "Cancel Order")
     at.text_area(key="orders.cancel.reason").input("Customer asked to cancel")
     return press(at, "Cancel Order")
 
@@ -108,12 +112,13 @@ def test_a_payment_recorded_meanwhile_makes_the_other_write_start_again(order):
     ann = staff_session("Ann", change.number)
     bob = staff_session("Bob", change.number)
 
+    open_popover(bob, "Cancel Order")  # on a screen that still says "Payment Pending"
     press(ann, "Mark Paid")
-    cancel(bob)  # decided on a screen that still said "Payment Pending"
+    cancel(bob, opened=True)
 
     assert any("changed — reloaded" in w.value for w in bob.warning)
     assert "[Payment Paid]" in badges(bob)
-    # Now the choice is informed: cancelling a paid order offers the refund.
+    # Now the choice is informed: the form, still open, offers the refund.
     assert bob.checkbox(key="orders.cancel.refund").value is True
     events, messages = history(db, change.order_id)
     assert events == [("payment", "paid", "Ann")]

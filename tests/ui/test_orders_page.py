@@ -18,6 +18,7 @@ from queries.orders import order_details
 from services import orders
 from tests.builders import add_catalogue, order_data
 from tests.ui.conftest import open_page, opened_order
+from ui import order_detail
 
 COLUMNS = ["Order #", "Customer", "Items", "Total", "Status", "Payment", "Date", "Actions"]
 
@@ -79,6 +80,22 @@ def button(at, label):
     matches = [b for b in at.button if b.label == label]
     assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
     return matches[0]
+
+
+POPOVERS = {
+    "Mark Shipped": order_detail.SHIP_POPOVER,
+    "Mark In Progress": f"{order_detail.POPOVER}.mark_in_progress",
+    "Cancel Order": f"{order_detail.POPOVER}.cancel",
+}
+
+
+def open_popover(at, label: str):
+    """Open the opened order's popover `label`, as a click on it does: its form is drawn
+    only while it is open."""
+    at.session_state[POPOVERS[label]] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def toasts(at) -> list[str]:
@@ -287,7 +304,7 @@ def test_selecting_a_row_opens_the_order_with_everything_staff_need(shop):
 
 def test_only_the_allowed_actions_are_offered(shop):
     place(shop)
-    labels = [b.label for b in select_row(run_page(), "pending", 0).button]
+    labels = choices_in(select_row(run_page(), "pending", 0), "orders.actions")
     assert "Confirm Order" in labels and "Cancel Order" in labels
     assert "Complete Order" not in labels and "Mark Shipped" not in labels
     assert "Mark Paid" in labels and "Mark Failed" in labels and "Mark Refunded" not in labels
@@ -337,6 +354,22 @@ def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_
     assert order_details(shop, order_id=waiting.order_id).status is OrderStatus.PENDING
 
 
+def test_a_change_in_the_open_order_redraws_only_the_parts_it_rewrites(shop, dry_run):
+    """Its top and its history are sent again; the customer, address, items and documents,
+    which a status change leaves as they were, are not (the browser keeps them)."""
+    place(shop)
+    at = select_row(run_page(), "pending", 0)
+    assert "**Shipping address**" in [m.value for m in opened_order(at).markdown]
+    button(at, "Confirm Order").click().run()
+    order = opened_order(at)
+    drawn = [m.value for m in order.markdown]
+    assert any("[In Progress]" in text for text in drawn)  # the header
+    assert any(text.startswith("**Timeline**") and "In Progress" in text for text in drawn)
+    assert "**Shipping address**" not in drawn and "**Customer**" not in drawn
+    assert not order.get("html")  # the summary and the items
+    assert "Packing slip" not in [b.label for b in order.get("download_button")]
+
+
 def test_the_message_in_the_open_order_is_the_last_changes_and_goes_when_it_is_closed(shop):
     place(shop)
     at = select_row(run_page(), "pending", 0)
@@ -360,6 +393,7 @@ def test_shipping_asks_for_tracking_and_an_override_when_unpaid(shop):
     change = place(shop)
     orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    open_popover(at, "Mark Shipped")
     at.selectbox(key="orders.ship.carrier").select("UPS")  # none is chosen for you
     at.text_input(key="orders.ship.tracking").input("1Z999")
     button(at, "Mark Shipped").click().run()
@@ -398,6 +432,8 @@ def test_mark_shipped_names_carrier_and_tracking_as_required_under_each_field(sh
         shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
     )
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    assert not opened_order(at).selectbox, "the form is drawn when its popover opens"
+    open_popover(at, "Mark Shipped")
     carrier = at.selectbox(key="orders.ship.carrier")
     assert carrier.value is None and carrier.placeholder == "Choose a carrier"
     assert carrier.label == "Carrier *"
@@ -438,6 +474,7 @@ def test_completing_a_shipped_order(shop):
 def test_a_shipment_can_come_back_in_progress_with_a_reason(shop):
     change = shipped(shop)
     at = select_row(run_page(**{"orders.tab": "Current Orders"}), "current", 0)
+    open_popover(at, "Mark In Progress")
     at.text_area(key="orders.mark_in_progress.reason").input("Returned to sender")
     button(at, "Mark In Progress").click().run()
     details = order_details(shop, order_id=change.order_id)
@@ -450,7 +487,7 @@ def test_cancelling_a_paid_order_offers_a_refund(shop):
     orders.set_payment_status(
         shop, order_id=change.order_id, expected_version=None, actor="t", payment="paid"
     )
-    at = select_row(run_page(), "pending", 0)
+    at = open_popover(select_row(run_page(), "pending", 0), "Cancel Order")
     assert at.checkbox(key="orders.cancel.refund").value is True
     at.text_area(key="orders.cancel.reason").input("Customer asked")
     button(at, "Cancel Order").click().run()
@@ -463,7 +500,7 @@ def test_cancelling_a_paid_order_offers_a_refund(shop):
 
 def test_a_cancel_without_reason_is_refused_in_plain_words(shop):
     change = place(shop)
-    at = select_row(run_page(), "pending", 0)
+    at = open_popover(select_row(run_page(), "pending", 0), "Cancel Order")
     button(at, "Cancel Order").click().run()
     assert order_details(shop, order_id=change.order_id).status is OrderStatus.PENDING
     assert any("Please give a reason" in e.value for e in at.error)
@@ -479,12 +516,11 @@ def test_payment_buttons_record_the_payment(shop):
 
 def test_a_write_on_an_order_changed_meanwhile_is_refused_and_reloaded(shop):
     change = place(shop)
-    at = select_row(run_page(), "pending", 0)
+    at = open_popover(select_row(run_page(), "pending", 0), "Cancel Order")
     # A colleague confirms it while this page still shows it as Pending.
     orders.confirm_order(
         shop, order_id=change.order_id, expected_version=change.version, actor="colleague"
     )
-    button(at, "Cancel Order")  # still on screen
     at.text_area(key="orders.cancel.reason").input("mistake")
     button(at, "Cancel Order").click().run()
     details = order_details(shop, order_id=change.order_id)
@@ -1001,11 +1037,17 @@ def tick(at, tab: str, rows: list[int]):
 
 def bulk_choices(at) -> list[str]:
     """The bulk bar's buttons and popovers (not what is inside them), by label, in order."""
+    return choices_in(at, "orders.bulk")
+
+
+def choices_in(at, container_key: str) -> list[str]:
+    """The buttons and popovers (not what is inside them) in the containers whose key
+    holds `container_key`, by label, in order."""
     found: list[str] = []
 
     def walk(node, inside: bool) -> None:
         kind = type(node).__name__
-        if kind == "Block" and "orders.bulk" in str(getattr(node, "key", "")):
+        if kind == "Block" and container_key in str(getattr(node, "key", "")):
             inside = True
         if inside and kind in ("Button", "DownloadButton"):
             found.append(node.label)
