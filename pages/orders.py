@@ -20,9 +20,10 @@ from queries.orders import (
 )
 from services.samples import load_sample_data
 from ui import export_panel, order_detail, order_form, order_table
-from ui.auth import current_actor, require_staff, still_signed_in
+from ui.auth import current_actor, require_staff
 from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
+from ui.fragments import fragment
 from ui.order_keys import COUNTS_FRAGMENT, DIALOG, NEWEST_ID, OPENED, SELECTED, TABLE_FRAGMENT
 from ui.resources import database
 
@@ -99,11 +100,10 @@ with add:
     )
 
 
-@st.fragment(key=COUNTS_FRAGMENT)
+@fragment(key=COUNTS_FRAGMENT)
 def counts_bar() -> dict[Tab, int]:
     """The orders per tab. A change made in the opened order re-runs it with the table
     (ui.order_detail.perform), without the page."""
-    still_signed_in()
     per_tab = tab_counts(db)
     st.session_state[COUNTS] = per_tab  # for the table's total, which runs after this
     with st.container(horizontal=True, gap="large", key="orders.counts"):
@@ -214,12 +214,11 @@ def orders_tab(tab: Tab) -> None:
     export_panel.show(db, tab, chosen, settings, sort)
 
 
-@st.fragment(key=TABLE_FRAGMENT)
+@fragment(key=TABLE_FRAGMENT)
 def orders_table(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     """The table and its pager re-run on their own: a click on the pager or a ticked row
     redraws only them. A change made in the opened order re-runs them with the counts
     (ui.order_detail.perform); a bulk action re-runs the whole page (its summary)."""
-    still_signed_in()
     order_table.show(
         db,
         tab,
@@ -231,14 +230,13 @@ def orders_table(tab: Tab, chosen: OrderFilter, sort: Sort) -> None:
     )
 
 
-@st.fragment(key=OPENED)
+@fragment(key=OPENED)
 def opened_order() -> None:
     """The selected order, in a dialog over the table; the URL follows it (?order=…).
 
     A fragment of its own beside the table's: a click on a cell or on an order's next step
     under Actions re-runs only this (`order_table`), so the order opens without the table
     being drawn again; so it checks the session itself, before it reads the order."""
-    still_signed_in()
     selected = st.session_state[SELECTED]
     if selected is not None and not st.session_state[DIALOG]:
         details = order_detail.show_dialog(db, selected, actor, zone)
@@ -265,13 +263,12 @@ if st.session_state[DIALOG]:
 # ---- live: new orders appear without a reload ----
 
 
-@st.fragment(run_every=timedelta(seconds=10))
+@fragment(run_every=timedelta(seconds=10))
 def watch_for_new_orders() -> None:
     """New orders get a toast. Every 10 seconds the check looks and, finding some, re-runs
     the page to show them. A whole-page run shows every order up to the newest it read, so
     it only announces those: it never re-runs the page itself (under a steady stream of
     orders each run would find newer ones and the page would never come to rest)."""
-    still_signed_in()
     shown_up_to = st.session_state.pop(SHOWN_UP_TO, None)
     if shown_up_to is not None and shown_up_to <= st.session_state[NEWEST_ID]:
         return

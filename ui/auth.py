@@ -42,7 +42,6 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.format import literal
 
@@ -92,18 +91,6 @@ def signed_in() -> bool:
     if mode is Mode.PASSWORD:
         return st.session_state.get(PASSWORD_MARK) == _mark(_dashboard_password())
     return True
-
-
-def still_signed_in() -> None:
-    """For a fragment or a dialog, which re-runs without its page and so without
-    require_staff(): a session ended meanwhile (signed out in another tab) reads nothing
-    more; the whole page re-runs and shows the sign-in screen. In a run of the whole page,
-    require_staff() has just checked."""
-    run = get_script_run_ctx()
-    if run is not None and not run.fragment_ids_this_run:
-        return
-    if not signed_in():
-        st.rerun(scope="app")
 
 
 def require_staff() -> str:

@@ -32,9 +32,9 @@ from queries.orders import OrderDetails, order_details
 from queries.review import review_flags
 from services import invoices, orders
 from services.orders import Change
-from ui.auth import still_signed_in
 from ui.flash import flash, forget_latest, show_latest
 from ui.format import PAYMENT_BADGE, STATUS_BADGE, literal, money, when
+from ui.fragments import fragment, on_its_own
 from ui.order_keys import COUNTS_FRAGMENT, DIALOG, SELECTED, TABLE_FRAGMENT
 from ui.resources import NOT_SAVED, OUTAGE
 
@@ -161,27 +161,26 @@ def _still_open(order_id: int) -> bool:
 def _dialog_body(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
     # A click in the dialog re-runs only the dialog (an invoice being issued), or only the
     # part of it that holds the widget.
-    still_signed_in()
-    _still_open(order_id)
-    details = shown(db, order_id)
-    if details is None:
-        st.session_state[SELECTED] = None
-        st.warning("That order no longer exists.")
-        return
-    with st.container(border=True, key="orders.details"):
-        _top(db, order_id, actor, zone)
-        _documents(db, details, actor)
-        _facts(details)
-        _items(details)
-        _history(db, order_id, zone)
-        _note(db, details, actor)
+    with on_its_own():
+        _still_open(order_id)
+        details = shown(db, order_id)
+        if details is None:
+            st.session_state[SELECTED] = None
+            st.warning("That order no longer exists.")
+            return
+        with st.container(border=True, key="orders.details"):
+            _top(db, order_id, actor, zone)
+            _documents(db, details, actor)
+            _facts(details)
+            _items(details)
+            _history(db, order_id, zone)
+            _note(db, details, actor)
 
 
-@st.fragment(key=ORDER_TOP)
+@fragment(key=ORDER_TOP)
 def _top(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
     """What a change rewrites at the top: its message, the header, the shipment and the
     actions the order's status now allows."""
-    still_signed_in()
     _still_open(order_id)
     details = shown(db, order_id)
     if details is None:
@@ -198,7 +197,7 @@ def _top(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
     _actions(db, details, actor)
 
 
-@st.fragment(key=ORDER_HISTORY)
+@fragment(key=ORDER_HISTORY)
 def _history(db: Database, order_id: int, zone: ZoneInfo) -> None:
     details = shown(db, order_id)
     if details is not None:

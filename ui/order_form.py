@@ -21,9 +21,9 @@ from queries.catalogue import list_categories, list_products
 from queries.contacts import list_contacts
 from queries.orders import OrderDetails, business_settings, order_details, quote_order
 from services import orders
-from ui.auth import still_signed_in
 from ui.flash import flash
 from ui.format import literal, money
+from ui.fragments import on_its_own
 from ui.order_keys import DIALOG, NEWEST_ID, SELECTED
 
 STEP = "orders.form.step"
@@ -109,16 +109,16 @@ def show(db: Database, actor: str) -> None:
 
 
 def _body(db: Database, actor: str) -> None:
-    still_signed_in()
-    step = st.session_state[STEP]
-    st.markdown(
-        "  ›  ".join(
-            f"**{i + 1}. {name}**" if i == step else f":gray[{i + 1}. {name}]"
-            for i, name in enumerate(STEPS)
+    with on_its_own():
+        step = st.session_state[STEP]
+        st.markdown(
+            "  ›  ".join(
+                f"**{i + 1}. {name}**" if i == step else f":gray[{i + 1}. {name}]"
+                for i, name in enumerate(STEPS)
+            )
         )
-    )
-    [_customer_step, _products_step, _shipping_step][step](db)
-    _navigation(db, actor, step)
+        [_customer_step, _products_step, _shipping_step][step](db)
+        _navigation(db, actor, step)
 
 
 def _seed(name: str, default: Any = "") -> str:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import bootstrap
 from config import ROOT
 from db.models import Notification, OrderEvent
+from db.unit_of_work import UnitOfWork
 from domain.order import OrderStatus, PaymentStatus
 from queries.orders import order_details
 from services import orders
@@ -143,3 +144,35 @@ def _hook_app(exc: Exception) -> None:
     from ui import resources
 
     st.markdown(f"handled: {resources.on_script_error(exc)}")
+
+
+def test_losing_the_database_right_after_a_change_shows_the_trouble_page_once(
+    open_order, monkeypatch
+):
+    """The change is saved; the parts of the page that then re-run to show it (the counts,
+    the table, the order's top and history) all find the database gone: one trouble page,
+    one Try again, no traceback."""
+    db, change, at = open_order
+    engine = bootstrap.database(db.url).engine
+    dbapi = engine.dialect.loaded_dbapi
+    commit = UnitOfWork.commit
+
+    def refuse(*_args, **_kwargs):
+        raise dbapi.OperationalError("connection refused (test outage)")
+
+    def commit_then_lose_the_database(uow: UnitOfWork) -> None:
+        commit(uow)
+        event.listen(engine, "do_connect", refuse)
+        engine.dispose()
+
+    monkeypatch.setattr(UnitOfWork, "commit", commit_then_lose_the_database)
+    try:
+        next(b for b in at.button if b.label == "Confirm Order").click().run()
+        assert not at.exception, "a traceback reached the page"
+        assert "Lost the connection to the database" in errors(at)
+        assert [b.label for b in at.button].count("Try again") == 1
+    finally:
+        monkeypatch.undo()
+        if event.contains(engine, "do_connect", refuse):
+            event.remove(engine, "do_connect", refuse)
+    assert order_details(db, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
