@@ -2,7 +2,7 @@
 
 Only this module (with `config`, which it reads) knows where settings come from. It builds
 one `Database` per process — the dashboard, the JSON routes and notification delivery all
-share it, with its pool and its after-commit listeners — the providers, the dispatcher and
+share it, with its pools and its after-commit listeners — the providers, the dispatcher and
 the background delivery, and gives the Settings page what is configured. Everything below
 takes what it needs as arguments, so a test builds its own.
 """

@@ -33,6 +33,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL's statements that need no transaction (`single_statements`) have
+        # connections of their own, always in autocommit: a pooled connection switched into
+        # autocommit and back cost CPU each time, and psycopg2 then spent a round trip
+        # (SET default_transaction_isolation) on that connection's next transaction.
+        self._autocommit: Engine | None = None
+        if not self.is_sqlite:
+            autocommit = {**engine_options, "isolation_level": "AUTOCOMMIT"}
+            self._autocommit = make_engine(url, **autocommit)
         self._open_read: ContextVar[Session | None] = ContextVar("open_read", default=None)
         # Called with the ids of outbox rows right after the transaction that wrote them
         # commits. The composition root hangs the deliverer here (a test hangs its own);
@@ -50,6 +58,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine (and so every pool) this database holds: one, or two on PostgreSQL."""
+        return (self.engine,) if self._autocommit is None else (self.engine, self._autocommit)
 
     def describe(self) -> str:
         """The URL with any password hidden, for the Settings page and logs."""
@@ -95,13 +108,12 @@ class Database:
         PostgreSQL runs them in autocommit: no BEGIN and COMMIT round trips on the hot path.
         SQLite takes its write lock up front, as every read-then-write there must.
         """
-        if self.is_sqlite:
+        if self._autocommit is None:
             with self.writing() as session:
                 yield session.connection()
                 session.commit()
         else:
-            autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            with autocommit as connection:
+            with self._autocommit.connect() as connection:
                 yield connection
 
     def next_order_number(self, session: Session) -> str:
@@ -116,7 +128,8 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
 
 def make_engine(url: str, **options: Any) -> Engine:

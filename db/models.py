@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import instance_dict
 
 from domain.enums import Channel, NotificationStatus, Source
 from domain.order import OrderStatus, PaymentStatus
@@ -319,9 +320,15 @@ class Counter(Base):
 
 
 def insert_values(table: Any, obj: object) -> dict[str, Any]:
-    """The column values of a transient object, for a Core INSERT; unset ones take defaults."""
-    values = {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
-    return {key: value for key, value in values.items() if value is not None}
+    """The column values of a transient object, for a Core INSERT; unset ones take defaults.
+
+    Read from the object's own dict, where the ORM keeps what was set: going through each
+    attribute's descriptor cost more CPU than building the INSERT's parameters.
+    """
+    given = instance_dict(obj)
+    return {
+        c.key: given[c.key] for c in table.columns if c.key != "id" and given.get(c.key) is not None
+    }
 
 
 ORDER_NUMBER_SEQUENCE = "order_number_seq"

@@ -57,3 +57,16 @@ def test_sqlite_connections_share_the_file_safely_and_cache_what_a_search_reads(
             assert pragma("PRAGMA cache_size").scalar() == -database.SQLITE_CACHE_KIB
     finally:
         db.dispose()
+
+
+def test_statements_outside_a_transaction_leave_the_transactions_connections_untouched(pg):
+    """`single_statements` runs on connections of its own, always in autocommit: switching
+    one of the transactions' connections in and out cost psycopg2 a SET round trip later."""
+    with pg.single_statements() as connection:
+        assert connection.connection.dbapi_connection.autocommit
+        alone = int(connection.scalar(text("SELECT pg_backend_pid()")))
+    with pg.writing() as session:
+        dbapi = session.connection().connection.dbapi_connection
+        assert not dbapi.autocommit
+        assert dbapi.isolation_level is None  # the server's default: psycopg2 sends no SET
+        assert int(session.scalar(text("SELECT pg_backend_pid()"))) != alone

@@ -113,25 +113,27 @@ class DropsTheDatabaseAfterSending:
     """A provider whose request goes through, after which the database connection is gone.
 
     The provider has accepted the message (202), but the `sent` update cannot be written:
-    the pool's connections are dropped and new ones are refused, as in a database restart.
+    the pools' connections are dropped and new ones are refused, as in a database restart.
     """
 
-    def __init__(self, provider, engine) -> None:
+    def __init__(self, provider, engines) -> None:
         self.provider = provider
-        self.engine = engine
-        self.dbapi = engine.dialect.loaded_dbapi
+        self.engines = engines
+        self.dbapi = engines[0].dialect.loaded_dbapi
 
     def send(self, message):
         receipt = self.provider.send(message)
-        event.listen(self.engine, "do_connect", self.refuse)
-        self.engine.dispose()
+        for engine in self.engines:
+            event.listen(engine, "do_connect", self.refuse)
+            engine.dispose()
         return receipt
 
     def refuse(self, *_args, **_kwargs):
         raise self.dbapi.OperationalError("connection refused (test outage)")
 
     def restore(self) -> None:
-        event.remove(self.engine, "do_connect", self.refuse)
+        for engine in self.engines:
+            event.remove(engine, "do_connect", self.refuse)
 
 
 def test_a_message_accepted_before_the_database_dropped_is_never_sent_again(db):
@@ -141,7 +143,7 @@ def test_a_message_accepted_before_the_database_dropped_is_never_sent_again(db):
         change = orders.create_order(db, order=order_data(customer=customer(2)), actor=ACTOR)
         clock = FakeClock()
         providers = providers_for(fake.url)
-        dropping = DropsTheDatabaseAfterSending(providers["email"], db.engine)
+        dropping = DropsTheDatabaseAfterSending(providers["email"], db.engines)
         crashing = Dispatcher(db, {**providers, "email": dropping}, clock=clock, lease_seconds=60)
         try:
             with pytest.raises(OperationalError):

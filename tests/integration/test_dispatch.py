@@ -356,15 +356,17 @@ def test_a_batch_of_sent_messages_is_recorded_in_one_statement_each_with_its_own
     fake.script(SENDGRID_PATH, [(202, {"X-Message-Id": f"msg-{n}"}, None) for n in range(3)])
     recording = []
 
-    @event.listens_for(db.engine, "before_cursor_execute")
     def seen(_conn, _cursor, statement, *_args):
         if statement.startswith("UPDATE notifications") and "sent_at" in statement:
             recording.append(statement)
 
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", seen)
     try:
         assert dispatcher(db, fake.url).run_once() == Counter(sent=3)
     finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+        for engine in db.engines:
+            event.remove(engine, "before_cursor_execute", seen)
 
     assert len(recording) == 1
     rows = [last_notification(db, order_id) for order_id in ids]

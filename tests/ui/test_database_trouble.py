@@ -43,22 +43,24 @@ def assert_clean_trouble_page(at: AppTest, title: str) -> None:
 
 @contextmanager
 def outage(url: str) -> Iterator[None]:
-    """The page's own engine can no longer connect: every new connection is refused.
+    """The page's own engines can no longer connect: every new connection is refused.
 
-    Disposing the pool drops the connections it held, as a server restart would.
+    Disposing the pools drops the connections they held, as a server restart would.
     """
-    engine = bootstrap.database(url).engine
-    dbapi = engine.dialect.loaded_dbapi
+    engines = bootstrap.database(url).engines
+    dbapi = engines[0].dialect.loaded_dbapi
 
     def refuse(*_args, **_kwargs):
         raise dbapi.OperationalError("connection refused (test outage)")
 
-    event.listen(engine, "do_connect", refuse)
-    engine.dispose()
+    for engine in engines:
+        event.listen(engine, "do_connect", refuse)
+        engine.dispose()
     try:
         yield
     finally:
-        event.remove(engine, "do_connect", refuse)
+        for engine in engines:
+            event.remove(engine, "do_connect", refuse)
 
 
 def test_an_unreachable_database_at_start_gets_a_page_that_says_what_to_check(monkeypatch):
