@@ -7,7 +7,7 @@ must fail cleanly: nothing it did is stored, and nothing committed before is los
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import event, func, select
@@ -155,26 +155,18 @@ def test_losing_the_database_right_after_a_change_shows_the_trouble_page_once(
     the table, the order's top and history) all find the database gone: one trouble page,
     one Try again, no traceback."""
     db, change, at = open_order
-    engine = bootstrap.database(db.url).engine
-    dbapi = engine.dialect.loaded_dbapi
     commit = UnitOfWork.commit
-
-    def refuse(*_args, **_kwargs):
-        raise dbapi.OperationalError("connection refused (test outage)")
+    lost = ExitStack()
 
     def commit_then_lose_the_database(uow: UnitOfWork) -> None:
         commit(uow)
-        event.listen(engine, "do_connect", refuse)
-        engine.dispose()
+        lost.enter_context(outage(db.url))
 
     monkeypatch.setattr(UnitOfWork, "commit", commit_then_lose_the_database)
-    try:
+    with lost:
         next(b for b in at.button if b.label == "Confirm Order").click().run()
         assert not at.exception, "a traceback reached the page"
         assert "Lost the connection to the database" in errors(at)
         assert [b.label for b in at.button].count("Try again") == 1
-    finally:
-        monkeypatch.undo()
-        if event.contains(engine, "do_connect", refuse):
-            event.remove(engine, "do_connect", refuse)
+    monkeypatch.undo()
     assert order_details(db, order_id=change.order_id).status is OrderStatus.IN_PROGRESS
