@@ -236,7 +236,8 @@ def opened_order() -> None:
 
     A fragment of its own beside the table's: a click on a cell or on an order's next step
     under Actions re-runs only this (`order_table`), so the order opens without the table
-    being drawn again; so it checks the session itself, before it reads the order."""
+    being drawn again; run so, it checks the session before it reads the order
+    (ui/fragments.py)."""
     selected = st.session_state[SELECTED]
     if selected is not None and not st.session_state[DIALOG]:
         details = order_detail.show_dialog(db, selected, actor, zone)

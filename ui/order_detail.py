@@ -150,12 +150,11 @@ def forget_shown() -> None:
     st.session_state.pop(SHOWN, None)
 
 
-def _still_open(order_id: int) -> bool:
-    """Whether this order is still the open one. A close, or the editor opening, needs the
-    whole page (the table's highlight, the other dialog): it re-runs."""
+def _still_open(order_id: int) -> None:
+    """Re-run the whole page unless this order is still the open one: a close, or the editor
+    opening, needs it (the table's highlight, the other dialog)."""
     if st.session_state[SELECTED] != order_id or st.session_state[DIALOG]:
         st.rerun(scope="app")
-    return True
 
 
 def _dialog_body(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> None:
