@@ -17,6 +17,7 @@ from tests.builders import order_data
 from tests.e2e.conftest import (
     browser_tab,
     click_next_step,
+    open_order,
     start_server,
     stop_server,
     wait_for_app,
@@ -148,6 +149,45 @@ def test_an_orders_next_step_under_actions_opens_it_with_its_buttons_in_view(
             "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
         )
         assert not [name for name in selected if name.startswith("glide-cell-")]
+
+
+def elements_received(page) -> list[str]:
+    """Record the kinds of element the server sends from now on (Streamlit's ForwardMsg
+    deltas, read with its own protobuf classes)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    kinds: list[str] = []
+
+    def read(frame) -> None:
+        message = ForwardMsg()
+        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        if message.WhichOneof("type") == "delta":
+            delta = message.delta
+            if delta.WhichOneof("type") == "new_element":
+                kinds.append(delta.new_element.WhichOneof("type"))
+
+    page.on("websocket", lambda socket: socket.on("framereceived", read))
+    return kinds
+
+
+def test_a_clicked_cell_opens_its_order_without_the_table_being_sent_again(browser, dry_run_shop):
+    server, _ = dry_run_shop
+    with browser_tab(browser, 1440, 900) as page:
+        kinds = elements_received(page)
+        page.goto(server.url)
+        wait_for_app(page)
+        page.locator(ORDERS_TABLE).first.wait_for()
+        page.wait_for_timeout(1000)  # the table's canvas
+        assert "dataframe" in kinds  # the page as first drawn
+        kinds.clear()
+        open_order(page, 0)
+        number = page.locator(".st-key-orders-details h3").first.inner_text().strip()
+        assert page.url.endswith(f"?order={number}")
+        page.wait_for_selector(
+            '[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached"
+        )
+        assert "heading" in kinds  # the order, drawn
+        assert "dataframe" not in kinds and "metric" not in kinds  # the table and counts, not
 
 
 def sidebar_open(sidebar) -> bool:
