@@ -241,10 +241,6 @@ class Dispatcher:
 
     # ---- sending and recording ----
 
-    def deliver(self, row: Claimed) -> str:
-        """Send one claimed row and record the outcome; returns the outcome's name."""
-        return self.record(row, self._send(row))
-
     def deliver_all(self, rows: Iterable[Claimed]) -> Counter[str]:
         """Send claimed rows; record those the provider took in one statement at the end.
 

@@ -284,7 +284,7 @@ def test_an_expired_lease_is_not_taken_over_the_row_turns_uncertain_and_the_hold
     # The holder may have reached the provider before it stopped: never send it again.
     assert second.run_once() == Counter(uncertain=1)
     assert second.claim() == []
-    assert first.deliver(held) == "lost"  # a late holder cannot record over it
+    assert first.deliver_all([held]) == Counter(lost=1)  # a late holder cannot record over it
 
     row = last_notification(db, order_id)
     assert (row.status, row.attempts) == ("uncertain", 1)
