@@ -134,6 +134,17 @@ POSTAL_CODES: dict[str, tuple[Callable[[str], str | None], str]] = {
 }
 
 
+def hints(country: str) -> tuple[str, str]:
+    """(the state's, the postal code's) examples for a form's empty fields, in the
+    country's own kind ("Code or name: ON, Ontario", "K1A 0B1")."""
+    country = country.upper()
+    found = sorted(pycountry.subdivisions.get(country_code=country) or [], key=lambda s: s.code)
+    state = f"Code or name: {found[0].code.split('-', 1)[1]}, {found[0].name}" if found else ""
+    known = POSTAL_CODES.get(country)
+    postal = known[1].split("e.g. ", 1)[-1] if known else ""
+    return state, postal
+
+
 def normalise_postal_code(country: str, value: str) -> str:
     """The postal code in the country's format, as the country writes it."""
     value = value.strip()

@@ -13,7 +13,7 @@ import streamlit as st
 
 from db.database import Database
 from db.unit_of_work import StaleOrder
-from domain.addresses import MAX_POSTAL_CODE, MAX_STATE
+from domain.addresses import MAX_POSTAL_CODE, MAX_STATE, hints
 from domain.inputs import CustomerIn, InvalidInput, ShippingIn, parse
 from domain.money import MAX_QUANTITY
 from domain.order import OrderError
@@ -294,6 +294,10 @@ def _lines(db: Database, by_sku: dict[str, Any]) -> None:
 
 
 def _shipping_step(db: Database) -> None:
+    # Examples in the order's country: an edited order keeps its own, a new one takes the
+    # shop's.
+    country = st.session_state[DRAFT].get("country") or business_settings(db).default_country
+    state_hint, postal_hint = hints(country)
     _field("street", SHIPPING_FIELDS["street"], max_chars=200)
     _field("apartment", SHIPPING_FIELDS["apartment"], max_chars=100)
     city, state, zip_code = st.columns([3, 2, 2])
@@ -304,14 +308,14 @@ def _shipping_step(db: Database) -> None:
             "state",
             SHIPPING_FIELDS["state"],
             max_chars=MAX_STATE,
-            placeholder="Code or name: OR, Oregon",
+            placeholder=state_hint or None,
         )
     with zip_code:
         _field(
             "zip",
             SHIPPING_FIELDS["zip"],
             max_chars=MAX_POSTAL_CODE,
-            placeholder="97205 or 97205-1234",
+            placeholder=postal_hint or None,
         )
     # The form has no country input (an edited order keeps its own): still say what is wrong
     # with it, or Next and Save would refuse without a word.

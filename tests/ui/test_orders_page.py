@@ -783,6 +783,9 @@ def test_the_shipping_step_judges_an_address_by_the_shops_country(shop):
         store_settings(session, BusinessSettings(default_country="CA"))
         session.commit()
     at = to_shipping_step(open_dialog(run_page()))
+    # The empty fields show Canadian examples, not American ones.
+    assert at.text_input(key="orders.form.state").placeholder == "Code or name: AB, Alberta"
+    assert at.text_input(key="orders.form.zip").placeholder == "K1A 0B1"
     at.text_input(key="orders.form.state").input("Oregon")
     at.text_input(key="orders.form.zip").input("97205")
     button(at, "Create Order").click().run()

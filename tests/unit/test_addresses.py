@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.addresses import normalise_postal_code, normalise_state
+from domain.addresses import hints, normalise_postal_code, normalise_state
 from domain.inputs import InvalidInput, ShippingIn, parse
 
 ADDRESS = {"street": "1 Main St", "city": "Portland", "state": "OR", "zip": "97205"}
@@ -168,3 +168,18 @@ def test_the_seeds_sample_addresses_pass_the_rules_unchanged():
     for _city, state, zip_code in CITIES:
         assert normalise_state("US", state) == state
         assert normalise_postal_code("US", zip_code) == zip_code
+
+
+@pytest.mark.parametrize(
+    ("country", "state", "postal"),
+    [
+        ("US", "Code or name: AK, Alaska", "97205 or 97205-1234"),
+        ("CA", "Code or name: AB, Alberta", "K1A 0B1"),
+        ("gb", "Code or name: ABC, Armagh City, Banbridge and Craigavon", "SW1A 1AA"),
+        ("NL", "Code or name: AW, Aruba", "1012 AB"),
+        ("JP", "Code or name: 01, Hokkaido", ""),  # no postal format kept: no example
+        ("XX", "", ""),  # a country pycountry does not know
+    ],
+)
+def test_the_forms_examples_are_the_countrys_own(country, state, postal):
+    assert hints(country) == (state, postal)
