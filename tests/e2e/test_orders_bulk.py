@@ -144,3 +144,43 @@ def test_three_ticked_orders_are_confirmed_at_once_and_three_emails_go_out(
         )
     finally:
         db.dispose()
+
+
+def test_two_ticked_orders_are_cancelled_with_one_reason_from_the_bars_popover(
+    browser, delivering_server, artifacts
+):
+    server, _fake = delivering_server
+    db = Database(server.database_url)
+    try:
+        placed = [
+            orders.create_order(
+                db, order=order_data(customer__email=f"cancel{i}@example.com"), actor="t"
+            )
+            for i in range(2)
+        ]
+        with browser_tab(browser, 1440, 900) as page:
+            open_orders(page, server.url)
+            for index in range(2):  # newest first: the two just placed
+                click_row(page, index)
+                settle(page)
+            bar = page.locator(".st-key-orders-bulk")
+            bar.get_by_text("2 selected").wait_for()
+            bar.get_by_role("button", name="Cancel Order").click()
+            popover = page.locator("[data-testid='stPopoverBody']")
+            popover.get_by_label("Reason (for all of them)").fill("Out of stock")
+            popover.get_by_role("button", name="Cancel Order (2)").click()
+            page.get_by_text("2 cancelled.").first.wait_for()
+            settle(page)
+            page.screenshot(path=artifacts / "bulk-laptop-3-cancelled.png")
+            assert not page.locator(".st-key-orders-bulk").count()
+
+        for change in placed:
+            with db.reading() as session:
+                order = session.get(Order, change.order_id)
+                assert order is not None
+                assert (order.status, order.cancel_reason) == (
+                    OrderStatus.CANCELLED,
+                    "Out of stock",
+                )
+    finally:
+        db.dispose()
