@@ -47,6 +47,26 @@ def in_viewport(page, locator) -> bool:
     )
 
 
+def place(db: Database, count: int, email: str) -> list:
+    """`count` new pending orders, the newest first in the Pending tab."""
+    return [
+        orders.create_order(
+            db, order=order_data(customer__email=f"{email}{i}@example.com"), actor="t"
+        )
+        for i in range(count)
+    ]
+
+
+def tick(page, count: int):
+    """Tick the first `count` rows; the bulk bar, once it says so."""
+    for index in range(count):
+        click_row(page, index)
+        settle(page)
+    bar = page.locator(".st-key-orders-bulk")
+    bar.get_by_text(f"{count} selected").wait_for()
+    return bar
+
+
 @pytest.fixture(scope="module")
 def pending_orders(server):
     db = Database(server.database_url)
@@ -100,12 +120,7 @@ def test_three_ticked_orders_are_confirmed_at_once_and_three_emails_go_out(
     server, fake = delivering_server
     db = Database(server.database_url)
     try:
-        placed = [
-            orders.create_order(
-                db, order=order_data(customer__email=f"bulk{i}@example.com"), actor="t"
-            )
-            for i in range(3)
-        ]
+        placed = place(db, 3, "bulk")
         received = wait_for(lambda: len(fake.requests) >= 3)
         assert received, f"the received e-mails did not go out:\n{server.log()}"
         before = len(fake.requests)
@@ -113,11 +128,7 @@ def test_three_ticked_orders_are_confirmed_at_once_and_three_emails_go_out(
         width, height, mobile = VIEWPORTS[viewport]
         with browser_tab(browser, width, height, is_mobile=mobile) as page:
             open_orders(page, server.url)
-            for index in range(3):
-                click_row(page, index)
-                settle(page)
-            bar = page.locator(".st-key-orders-bulk")
-            bar.get_by_text("3 selected").wait_for()
+            bar = tick(page, 3)
             page.screenshot(path=artifacts / f"bulk-{viewport}-1-selected.png")
             bar.get_by_role("button", name="Confirm Order").click()
             page.get_by_text("3 confirmed.").first.wait_for()
@@ -152,19 +163,10 @@ def test_two_ticked_orders_are_cancelled_with_one_reason_from_the_bars_popover(
     server, _fake = delivering_server
     db = Database(server.database_url)
     try:
-        placed = [
-            orders.create_order(
-                db, order=order_data(customer__email=f"cancel{i}@example.com"), actor="t"
-            )
-            for i in range(2)
-        ]
+        placed = place(db, 2, "cancel")
         with browser_tab(browser, 1440, 900) as page:
             open_orders(page, server.url)
-            for index in range(2):  # newest first: the two just placed
-                click_row(page, index)
-                settle(page)
-            bar = page.locator(".st-key-orders-bulk")
-            bar.get_by_text("2 selected").wait_for()
+            bar = tick(page, 2)  # newest first: the two just placed
             bar.get_by_role("button", name="Cancel Order").click()
             popover = page.locator("[data-testid='stPopoverBody']")
             popover.get_by_label("Reason (for all of them)").fill("Out of stock")
