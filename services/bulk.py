@@ -112,7 +112,9 @@ def apply(
         except StaleOrder:
             skipped.append(Skipped(target.order_id, target.number, _changed_meanwhile(db, target)))
         except OrderError as exc:
-            skipped.append(Skipped(target.order_id, target.number, f"{target.number}: {exc}"))
+            # Without its full stop: the reasons are joined into one sentence (`summary`).
+            reason = str(exc).rstrip(".")
+            skipped.append(Skipped(target.order_id, target.number, f"{target.number}: {reason}"))
     return BulkResult(done_words, tuple(done), tuple(skipped))
 
 

@@ -166,6 +166,10 @@ def _with_reason(action: Action, icon: str) -> Callable[..., None]:
     return widget
 
 
+# Wide enough for every column in full: the popover takes the width of what it holds.
+EDITOR_WIDTH = 480
+
+
 def _ship(db: Database, rows: list[OrderRow], targets: list[Target], actor: str, run) -> None:
     key = f"{KEY}.ship"
     with st.popover("Mark Shipped", icon=":material/local_shipping:", key=f"{key}.popover"):
@@ -187,6 +191,7 @@ def _ship(db: Database, rows: list[OrderRow], targets: list[Target], actor: str,
         st.data_editor(
             frame,
             key=f"{key}.editor",
+            width=EDITOR_WIDTH,
             hide_index=True,
             disabled=["Order #"],
             column_config={

@@ -73,6 +73,8 @@ def test_an_action_not_allowed_for_an_order_is_skipped_with_the_rules_words(db, 
     assert len(result.skipped) == 2
     assert "not possible while the order is Pending" in result.skipped[0].reason
     assert result.summary.startswith("0 completed · 2 skipped: ORD-")
+    # One sentence: each reason without its full stop (the page adds the one at the end).
+    assert ".;" not in result.summary and not result.summary.endswith(".")
 
 
 def test_more_than_the_cap_is_refused_before_anything_changes(db, catalogue):
