@@ -44,12 +44,15 @@ def _country_name(country: str) -> str:
 
 
 @cache
-def _example(country: str) -> str:
+def _first_subdivision(country: str) -> tuple[str, str] | None:
+    """(code suffix, name) of the country's first subdivision by code, for examples."""
     found = sorted(pycountry.subdivisions.get(country_code=country) or [], key=lambda s: s.code)
-    if not found:
-        return ""
-    first = found[0]
-    return f"{first.code.split('-', 1)[1]} or {first.name}"
+    return (found[0].code.split("-", 1)[1], found[0].name) if found else None
+
+
+def _example(country: str) -> str:
+    first = _first_subdivision(country)
+    return f"{first[0]} or {first[1]}" if first else ""
 
 
 def normalise_state(country: str, value: str) -> str:
@@ -138,8 +141,8 @@ def hints(country: str) -> tuple[str, str]:
     """(the state's, the postal code's) examples for a form's empty fields, in the
     country's own kind ("Code or name: ON, Ontario", "K1A 0B1")."""
     country = country.upper()
-    found = sorted(pycountry.subdivisions.get(country_code=country) or [], key=lambda s: s.code)
-    state = f"Code or name: {found[0].code.split('-', 1)[1]}, {found[0].name}" if found else ""
+    first = _first_subdivision(country)
+    state = f"Code or name: {first[0]}, {first[1]}" if first else ""
     known = POSTAL_CODES.get(country)
     postal = known[1].split("e.g. ", 1)[-1] if known else ""
     return state, postal

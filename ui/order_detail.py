@@ -121,8 +121,7 @@ def show_dialog(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Orde
     details = order_details(db, order_id=order_id)
     st.session_state[SHOWN] = details
     if details is None:
-        st.session_state[SELECTED] = None
-        st.warning("That order no longer exists.")
+        _gone()
         return None
     st.dialog(f"Order {details.number}", width="large", on_dismiss=_close)(_dialog_body)(
         db, order_id, actor, zone
@@ -150,6 +149,12 @@ def forget_shown() -> None:
     st.session_state.pop(SHOWN, None)
 
 
+def _gone() -> None:
+    """The selected order is no longer there: it closes, and the page says so."""
+    st.session_state[SELECTED] = None
+    st.warning("That order no longer exists.")
+
+
 def _still_open(order_id: int) -> None:
     """Re-run the whole page unless this order is still the open one: a close, or the editor
     opening, needs it (the table's highlight, the other dialog)."""
@@ -164,8 +169,7 @@ def _dialog_body(db: Database, order_id: int, actor: str, zone: ZoneInfo) -> Non
         _still_open(order_id)
         details = shown(db, order_id)
         if details is None:
-            st.session_state[SELECTED] = None
-            st.warning("That order no longer exists.")
+            _gone()
             return
         with st.container(border=True, key="orders.details"):
             _top(db, order_id, actor, zone)
