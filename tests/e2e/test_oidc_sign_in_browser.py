@@ -258,8 +258,10 @@ def test_a_change_is_recorded_as_the_signed_in_email_and_sign_out_leaves_nothing
     assert_no_order_data(tab)
 
 
-def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, artifacts):
-    """st.logout ends only its own session; the dashboard ends the account's other ones."""
+@contextmanager
+def signed_out_elsewhere(browser, oidc: Setup, path: str, ready: str) -> Iterator:
+    """A second tab open at `path` (until `ready` shows) while the first, signed in, signs
+    out; yields the second, brought to the front, for the click that re-runs it."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     try:
         first, second = context.new_page(), context.new_page()
@@ -267,20 +269,31 @@ def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, arti
             page.set_default_timeout(20_000)
         open_dashboard(first, oidc)
         sign_in(first, oidc, "owner")
-        open_dashboard(second, oidc, f"/?order={ORDER}")
-        second.locator(".st-key-orders-details").get_by_text("Ada Lovelace").first.wait_for()
+        open_dashboard(second, oidc, path)
+        second.locator(ready).first.wait_for()
+        second.wait_for_timeout(1000)  # the table's canvas, the order's text
         sign_out(first, oidc)
-
         second.bring_to_front()
-        close_order(second)  # any rerun of the old tab
-        wait_for_app(second)
-
-        second.get_by_text("You signed out in another tab").wait_for()
-        second.get_by_role("button", name="Sign in").wait_for()
-        assert_no_order_data(second)
-        second.screenshot(path=artifacts / "oidc-other-tab-signed-out.png", full_page=True)
+        yield second
     finally:
         context.close()
+
+
+def assert_asked_to_sign_in(page, screenshot: Path) -> None:
+    wait_for_app(page)
+    page.get_by_text("You signed out in another tab").wait_for()
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert_no_order_data(page)
+    page.screenshot(path=screenshot, full_page=True)
+
+
+def test_signing_out_in_one_tab_signs_the_other_tabs_out_too(browser, oidc, artifacts):
+    """st.logout ends only its own session; the dashboard ends the account's other ones."""
+    with signed_out_elsewhere(
+        browser, oidc, f"/?order={ORDER}", ".st-key-orders-details :text('Ada Lovelace')"
+    ) as second:
+        close_order(second)  # any rerun of the old tab
+        assert_asked_to_sign_in(second, artifacts / "oidc-other-tab-signed-out.png")
 
 
 def test_an_order_opened_by_its_next_step_after_signing_out_elsewhere_asks_to_sign_in(
@@ -288,28 +301,9 @@ def test_an_order_opened_by_its_next_step_after_signing_out_elsewhere_asks_to_si
 ):
     """The next step under Actions re-runs only the opened order, without the page: that
     run checks the session too."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    try:
-        first, second = context.new_page(), context.new_page()
-        for page in (first, second):
-            page.set_default_timeout(20_000)
-        open_dashboard(first, oidc)
-        sign_in(first, oidc, "owner")
-        open_dashboard(second, oidc)
-        second.locator("[data-testid='stDataFrame']").first.wait_for()
-        second.wait_for_timeout(1000)  # the table's canvas
-        sign_out(first, oidc)
-
-        second.bring_to_front()
+    with signed_out_elsewhere(browser, oidc, "/", "[data-testid='stDataFrame']") as second:
         click_next_step(second, 0)
-        wait_for_app(second)
-
-        second.get_by_text("You signed out in another tab").wait_for()
-        second.get_by_role("button", name="Sign in").wait_for()
-        assert_no_order_data(second)
-        second.screenshot(path=artifacts / "oidc-next-step-signed-out.png", full_page=True)
-    finally:
-        context.close()
+        assert_asked_to_sign_in(second, artifacts / "oidc-next-step-signed-out.png")
 
 
 def test_a_page_opened_from_its_url_opens_after_sign_in(tab, oidc):
