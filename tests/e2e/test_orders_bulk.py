@@ -13,7 +13,14 @@ from domain.order import OrderStatus
 from services import orders
 from tests.builders import order_data
 from tests.e2e import test_notification_delivery as delivery
-from tests.e2e.conftest import browser_tab, click_cell, click_row, wait_for_app
+from tests.e2e.conftest import (
+    GRID,
+    browser_tab,
+    click_cell,
+    click_row,
+    type_into_cell,
+    wait_for_app,
+)
 from tests.fakes.provider_server import SENDGRID_PATH
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +30,14 @@ wait_for = delivery.wait_for
 VIEWPORTS = {"laptop": (1440, 900, False), "phone": (390, 844, True)}
 
 
-def open_orders(page, url: str) -> None:
+def open_orders(page, url: str, tab: str = "") -> None:
+    """The Orders page, on `tab` when given (the page opens on Pending Orders)."""
     page.goto(url)
     wait_for_app(page)
-    page.locator("[data-testid='stDataFrameResizable']").first.wait_for()
+    if tab:
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+    page.locator(GRID).first.wait_for()
     page.wait_for_timeout(500)
 
 
@@ -184,5 +195,70 @@ def test_two_ticked_orders_are_cancelled_with_one_reason_from_the_bars_popover(
                     OrderStatus.CANCELLED,
                     "Out of stock",
                 )
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_three_ticked_orders_are_shipped_with_one_carrier_and_a_tracking_number_typed_for_each(
+    browser, delivering_server, artifacts, viewport
+):
+    from playwright.sync_api import expect
+
+    server, fake = delivering_server
+    db = Database(server.database_url)
+    try:
+        placed = place(db, 3, "ship")
+        for change in placed:  # only orders in progress can ship
+            orders.confirm_order(db, order_id=change.order_id, expected_version=None, actor="t")
+        typed: dict[str, str] = {}  # order number → the tracking number typed on its row
+        width, height, mobile = VIEWPORTS[viewport]
+        with browser_tab(browser, width, height, is_mobile=mobile) as page:
+            open_orders(page, server.url, tab="Current Orders")
+            bar = tick(page, 3)  # newest first: the three just placed
+            bar.get_by_role("button", name="Mark Shipped").click()
+            popover = page.locator("[data-testid='stPopoverBody']")
+            popover.get_by_label("One carrier for all").click()
+            page.get_by_role("option", name="DHL", exact=True).click()
+            settle(page)
+            editor = popover.locator(GRID)
+            for row in range(3):  # the column shows the carrier each order will get
+                expect(editor.locator(f"#glide-cell-1-{row}")).to_have_text("DHL")
+            page.screenshot(path=artifacts / f"ship-{viewport}-1-carrier.png")
+
+            for row in range(3):
+                number = editor.locator(f"#glide-cell-0-{row}").inner_text()
+                typed[number] = f"JD0146{row}{number[-4:]}"
+                type_into_cell(page, editor, row, typed[number])
+                settle(page)
+            popover.get_by_text("Ship although 3 orders not paid").click()
+            settle(page)
+            page.screenshot(path=artifacts / f"ship-{viewport}-2-typed.png")
+
+            popover.get_by_role("button", name="Mark Shipped (3)").click()
+            page.get_by_text("3 marked shipped.").first.wait_for()
+            settle(page)
+            page.screenshot(path=artifacts / f"ship-{viewport}-3-shipped.png")
+            assert not page.locator(".st-key-orders-bulk").count()
+
+        assert sorted(typed) == sorted(c.number for c in placed)
+        with db.reading() as session:
+            shipped = session.execute(
+                select(Order.number, Order.status, Order.carrier, Order.tracking_number).where(
+                    Order.id.in_([c.order_id for c in placed])
+                )
+            ).all()
+        assert sorted(tuple(row) for row in shipped) == sorted(
+            (number, OrderStatus.SHIPPED, "DHL", tracking) for number, tracking in typed.items()
+        )
+
+        def shipping_emails():
+            return [r for r in fake.requests if "has shipped" in r.json["subject"]]
+
+        assert wait_for(lambda: len(shipping_emails()) >= 3), server.log()
+        for email in shipping_emails():
+            number = email.json["subject"].split()[1]
+            text = next(c["value"] for c in email.json["content"] if c["type"] == "text/plain")
+            assert f"with DHL, tracking number {typed[number]}" in text
     finally:
         db.dispose()
