@@ -173,7 +173,7 @@ EDITOR_WIDTH = 480
 def _ship(db: Database, rows: list[OrderRow], targets: list[Target], actor: str, run) -> None:
     key = f"{KEY}.ship"
     with st.popover("Mark Shipped", icon=":material/local_shipping:", key=f"{key}.popover"):
-        st.selectbox(
+        carrier = st.selectbox(
             "One carrier for all",
             CARRIERS,
             index=None,
@@ -181,10 +181,12 @@ def _ship(db: Database, rows: list[OrderRow], targets: list[Target], actor: str,
             key=f"{key}.carrier",
             accept_new_options=True,
         )
+        # The column shows the carrier each order will get. A keyed editor with fixed rows
+        # keeps what was typed in it when only the values change (Streamlit 1.67, required).
         frame = pd.DataFrame(
             {
                 "Order #": [r.number for r in rows],
-                "Carrier": ["" for _ in rows],
+                "Carrier": [carrier or "" for _ in rows],
                 "Tracking number": ["" for _ in rows],
             }
         )

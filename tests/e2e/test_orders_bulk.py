@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,14 @@ from domain.order import OrderStatus
 from services import orders
 from tests.builders import order_data
 from tests.e2e import test_notification_delivery as delivery
-from tests.e2e.conftest import browser_tab, click_cell, click_row, wait_for_app
+from tests.e2e.conftest import (
+    GRID,
+    browser_tab,
+    click_cell,
+    click_row,
+    type_into_cell,
+    wait_for_app,
+)
 from tests.fakes.provider_server import SENDGRID_PATH
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +31,14 @@ wait_for = delivery.wait_for
 VIEWPORTS = {"laptop": (1440, 900, False), "phone": (390, 844, True)}
 
 
-def open_orders(page, url: str) -> None:
+def open_orders(page, url: str, tab: str = "") -> None:
+    """The Orders page, on `tab` when given (the page opens on Pending Orders)."""
     page.goto(url)
     wait_for_app(page)
-    page.locator("[data-testid='stDataFrameResizable']").first.wait_for()
+    if tab:
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+    page.locator(GRID).first.wait_for()
     page.wait_for_timeout(500)
 
 
@@ -65,6 +77,24 @@ def tick(page, count: int):
     bar = page.locator(".st-key-orders-bulk")
     bar.get_by_text(f"{count} selected").wait_for()
     return bar
+
+
+def press(page, button, summary: str, shot: Path) -> None:
+    """Press a bulk action's button: its summary shows and the bar goes (nothing is ticked)."""
+    button.click()
+    page.get_by_text(summary).first.wait_for()
+    settle(page)
+    page.screenshot(path=shot)
+    assert not page.locator(".st-key-orders-bulk").count(), "the bulk bar stayed"
+
+
+@pytest.fixture
+def served(delivering_server):
+    """A served app whose e-mail goes to a fake, the fake, and the app's database."""
+    server, fake = delivering_server
+    db = Database(server.database_url)
+    yield server, fake, db
+    db.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -115,74 +145,130 @@ def test_a_click_on_any_cell_opens_the_order_with_header_and_buttons_in_view(
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_three_ticked_orders_are_confirmed_at_once_and_three_emails_go_out(
-    browser, delivering_server, artifacts, viewport
+    browser, served, artifacts, viewport
 ):
-    server, fake = delivering_server
-    db = Database(server.database_url)
-    try:
-        placed = place(db, 3, "bulk")
-        received = wait_for(lambda: len(fake.requests) >= 3)
-        assert received, f"the received e-mails did not go out:\n{server.log()}"
-        before = len(fake.requests)
+    server, fake, db = served
+    placed = place(db, 3, "bulk")
+    received = wait_for(lambda: len(fake.requests) >= 3)
+    assert received, f"the received e-mails did not go out:\n{server.log()}"
+    before = len(fake.requests)
 
-        width, height, mobile = VIEWPORTS[viewport]
-        with browser_tab(browser, width, height, is_mobile=mobile) as page:
-            open_orders(page, server.url)
-            bar = tick(page, 3)
-            page.screenshot(path=artifacts / f"bulk-{viewport}-1-selected.png")
-            bar.get_by_role("button", name="Confirm Order").click()
-            page.get_by_text("3 confirmed.").first.wait_for()
-            settle(page)
-            page.screenshot(path=artifacts / f"bulk-{viewport}-2-confirmed.png")
-            assert not page.locator(".st-key-orders-bulk").count()
-
-        with db.reading() as session:
-            statuses = session.scalars(
-                select(Order.status).where(Order.id.in_([c.order_id for c in placed]))
-            ).all()
-        assert sorted(statuses) == [OrderStatus.IN_PROGRESS] * 3
-
-        def confirmations():
-            return [r for r in fake.requests[before:] if "confirmed" in r.json["subject"]]
-
-        assert wait_for(lambda: len(confirmations()) >= 3), server.log()
-        page_wait = wait_for(lambda: False, timeout=2.0)  # anything more would arrive by now
-        assert not page_wait
-        sent = fake.requests[before:]
-        assert [r.path for r in sent] == [SENDGRID_PATH] * 3
-        assert sorted(r.json["subject"] for r in sent) == sorted(
-            f"Order {c.number} confirmed" for c in placed
+    width, height, mobile = VIEWPORTS[viewport]
+    with browser_tab(browser, width, height, is_mobile=mobile) as page:
+        open_orders(page, server.url)
+        bar = tick(page, 3)
+        page.screenshot(path=artifacts / f"bulk-{viewport}-1-selected.png")
+        press(
+            page,
+            bar.get_by_role("button", name="Confirm Order"),
+            "3 confirmed.",
+            artifacts / f"bulk-{viewport}-2-confirmed.png",
         )
-    finally:
-        db.dispose()
+
+    with db.reading() as session:
+        statuses = session.scalars(
+            select(Order.status).where(Order.id.in_([c.order_id for c in placed]))
+        ).all()
+    assert sorted(statuses) == [OrderStatus.IN_PROGRESS] * 3
+
+    def confirmations():
+        return [r for r in fake.requests[before:] if "confirmed" in r.json["subject"]]
+
+    assert wait_for(lambda: len(confirmations()) >= 3), server.log()
+    page_wait = wait_for(lambda: False, timeout=2.0)  # anything more would arrive by now
+    assert not page_wait
+    sent = fake.requests[before:]
+    assert [r.path for r in sent] == [SENDGRID_PATH] * 3
+    assert sorted(r.json["subject"] for r in sent) == sorted(
+        f"Order {c.number} confirmed" for c in placed
+    )
 
 
 def test_two_ticked_orders_are_cancelled_with_one_reason_from_the_bars_popover(
-    browser, delivering_server, artifacts
+    browser, served, artifacts
 ):
-    server, _fake = delivering_server
-    db = Database(server.database_url)
-    try:
-        placed = place(db, 2, "cancel")
-        with browser_tab(browser, 1440, 900) as page:
-            open_orders(page, server.url)
-            bar = tick(page, 2)  # newest first: the two just placed
-            bar.get_by_role("button", name="Cancel Order").click()
-            popover = page.locator("[data-testid='stPopoverBody']")
-            popover.get_by_label("Reason (for all of them)").fill("Out of stock")
-            popover.get_by_role("button", name="Cancel Order (2)").click()
-            page.get_by_text("2 cancelled.").first.wait_for()
-            settle(page)
-            page.screenshot(path=artifacts / "bulk-laptop-3-cancelled.png")
-            assert not page.locator(".st-key-orders-bulk").count()
+    server, _fake, db = served
+    placed = place(db, 2, "cancel")
+    with browser_tab(browser, 1440, 900) as page:
+        open_orders(page, server.url)
+        bar = tick(page, 2)  # newest first: the two just placed
+        bar.get_by_role("button", name="Cancel Order").click()
+        popover = page.locator("[data-testid='stPopoverBody']")
+        popover.get_by_label("Reason (for all of them)").fill("Out of stock")
+        press(
+            page,
+            popover.get_by_role("button", name="Cancel Order (2)"),
+            "2 cancelled.",
+            artifacts / "bulk-laptop-3-cancelled.png",
+        )
 
-        for change in placed:
-            with db.reading() as session:
-                order = session.get(Order, change.order_id)
-                assert order is not None
-                assert (order.status, order.cancel_reason) == (
-                    OrderStatus.CANCELLED,
-                    "Out of stock",
-                )
-    finally:
-        db.dispose()
+    for change in placed:
+        with db.reading() as session:
+            order = session.get(Order, change.order_id)
+            assert order is not None
+            assert (order.status, order.cancel_reason) == (
+                OrderStatus.CANCELLED,
+                "Out of stock",
+            )
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_three_ticked_orders_are_shipped_with_one_carrier_and_a_tracking_number_typed_for_each(
+    browser, served, artifacts, viewport
+):
+    from playwright.sync_api import expect
+
+    server, fake, db = served
+    placed = place(db, 3, "ship")
+    for change in placed:  # only orders in progress can ship
+        orders.confirm_order(db, order_id=change.order_id, expected_version=None, actor="t")
+    typed: dict[str, str] = {}  # order number → the tracking number typed on its row
+    width, height, mobile = VIEWPORTS[viewport]
+    with browser_tab(browser, width, height, is_mobile=mobile) as page:
+        open_orders(page, server.url, tab="Current Orders")
+        bar = tick(page, 3)  # newest first: the three just placed
+        bar.get_by_role("button", name="Mark Shipped").click()
+        popover = page.locator("[data-testid='stPopoverBody']")
+        popover.get_by_label("One carrier for all").click()
+        page.get_by_role("option", name="DHL", exact=True).click()
+        settle(page)
+        editor = popover.locator(GRID)
+        for row in range(3):  # the column shows the carrier each order will get
+            expect(editor.locator(f"#glide-cell-1-{row}")).to_have_text("DHL")
+        page.screenshot(path=artifacts / f"ship-{viewport}-1-carrier.png")
+
+        for row in range(3):
+            number = editor.locator(f"#glide-cell-0-{row}").inner_text()
+            typed[number] = f"JD0146{row}{number[-4:]}"
+            type_into_cell(page, editor, row, typed[number])
+            settle(page)
+        popover.get_by_text("Ship although 3 orders not paid").click()
+        settle(page)
+        page.screenshot(path=artifacts / f"ship-{viewport}-2-typed.png")
+
+        press(
+            page,
+            popover.get_by_role("button", name="Mark Shipped (3)"),
+            "3 marked shipped.",
+            artifacts / f"ship-{viewport}-3-shipped.png",
+        )
+
+    assert sorted(typed) == sorted(c.number for c in placed)
+    with db.reading() as session:
+        shipped = session.execute(
+            select(Order.number, Order.status, Order.carrier, Order.tracking_number).where(
+                Order.id.in_([c.order_id for c in placed])
+            )
+        ).all()
+    assert sorted(tuple(row) for row in shipped) == sorted(
+        (number, OrderStatus.SHIPPED, "DHL", tracking) for number, tracking in typed.items()
+    )
+
+    def shipping_emails():
+        return [r for r in fake.requests if "has shipped" in r.json["subject"]]
+
+    assert wait_for(lambda: len(shipping_emails()) >= 3), server.log()
+    for email in shipping_emails():
+        number = email.json["subject"].split()[1]
+        text = next(c["value"] for c in email.json["content"] if c["type"] == "text/plain")
+        assert f"with DHL, tracking number {typed[number]}" in text

@@ -1148,11 +1148,7 @@ def test_bulk_shipping_takes_a_tracking_number_per_order_and_one_carrier_for_all
         orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
     at = tick(run_page(**{"orders.tab": "Current Orders"}), "current", [0, 1])
     at.selectbox(key="orders.bulk.ship.carrier").select("DHL")
-    at.session_state["orders.bulk.ship.editor"] = {
-        "edited_rows": {0: {"Tracking number": "JD-2"}, 1: {"Tracking number": "JD-1"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
+    type_in_ship_editor(at, {0: {"Tracking number": "JD-2"}, 1: {"Tracking number": "JD-1"}})
     at.checkbox(key="orders.bulk.ship.override").check()
     button(at, "Mark Shipped (2)").click().run()
     assert not at.exception
@@ -1163,3 +1159,40 @@ def test_bulk_shipping_takes_a_tracking_number_per_order_and_one_carrier_for_all
         "JD-1",
     )
     assert (second.carrier, second.tracking_number) == ("DHL", "JD-2")
+
+
+def ship_editor(at):
+    """The bulk Mark Shipped popover's table, as it is drawn."""
+    return next(d for d in at.dataframe if d.proto.id.endswith("orders.bulk.ship.editor")).value
+
+
+def type_in_ship_editor(at, rows: dict[int, dict[str, str]]) -> None:
+    """What was typed in the bulk Mark Shipped popover's table, by row."""
+    at.session_state["orders.bulk.ship.editor"] = {
+        "edited_rows": rows,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+
+
+def test_one_carrier_for_all_fills_the_carrier_column_and_keeps_what_was_typed(shop):
+    for _ in range(2):
+        change = place(shop)
+        orders.confirm_order(shop, order_id=change.order_id, expected_version=None, actor="t")
+    at = tick(run_page(**{"orders.tab": "Current Orders"}), "current", [0, 1])
+    assert list(ship_editor(at)["Carrier"]) == ["", ""]
+    type_in_ship_editor(  # typed first, the carrier for all chosen after
+        at, {0: {"Tracking number": "JD-2"}, 1: {"Carrier": "UPS", "Tracking number": "1Z-1"}}
+    )
+    at.selectbox(key="orders.bulk.ship.carrier").select("DHL").run()
+    assert list(ship_editor(at)["Carrier"]) == ["DHL", "DHL"]  # drawn so, under the edits
+    at.checkbox(key="orders.bulk.ship.override").check()
+    button(at, "Mark Shipped (2)").click().run()
+    assert not at.exception
+    first, second = (order_details(shop, order_id=i) for i in (1, 2))
+    assert (second.status, second.carrier, second.tracking_number) == (
+        OrderStatus.SHIPPED,
+        "DHL",
+        "JD-2",
+    )
+    assert (first.carrier, first.tracking_number) == ("UPS", "1Z-1")  # its own carrier kept
