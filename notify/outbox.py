@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from db.database import Database
-from db.models import Notification, OrderEvent, insert_values
+from db.models import Notification, OrderEvent
 from db.unit_of_work import UnitOfWork
 from domain.enums import TEMPLATES, Channel, EventKind, NotificationStatus, Template
 from domain.settings import BusinessSettings
@@ -134,9 +134,7 @@ def enqueue(
         last_error=None if channel else "No e-mail address or usable phone number.",
         attach_invoice=attach_invoice and channel is Channel.EMAIL,
     )
-    row.id = uow.session.execute(
-        INSERT_NOTIFICATION, insert_values(NOTIFICATIONS, row)
-    ).scalar_one()
+    uow.insert(NOTIFICATIONS, row)
     if channel:
         uow.notification_ids.append(row.id)
     else:
@@ -150,7 +148,6 @@ def enqueue(
 
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
-INSERT_NOTIFICATION = insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id)
 
 
 def label(template: str) -> str:

@@ -25,11 +25,11 @@ from typing import Annotated, Any, cast
 from pydantic import ConfigDict, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import Connection, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.models import Contact, IdempotencyKey, Order, utc_now
 from db.settings import load_settings
+from db.unit_of_work import UnitOfWork
 from domain.enums import Source
 from domain.inputs import (
     FieldError,
@@ -177,8 +177,11 @@ def _replay(status: int | None, body: str | None) -> Placed:
 
 def _still_claimed(connection: Connection, claim: Claim, **values: Any) -> bool:
     """Update the key row only while `claim` still holds it; say whether it did."""
-    held = {"claim_id": claim.id, "claimed_at": claim.claimed_at}
-    return connection.execute(STILL_CLAIMED, {**values, **held}).rowcount == 1
+    return connection.execute(STILL_CLAIMED, {**values, **_held(claim)}).rowcount == 1
+
+
+def _held(claim: Claim) -> dict[str, Any]:
+    return {"claim_id": claim.id, "claimed_at": claim.claimed_at}
 
 
 class KeyCompletion:
@@ -188,19 +191,20 @@ class KeyCompletion:
         self.claim = claim
         self.placed: Placed | None = None
 
-    def __call__(self, session: Session, order: Order) -> None:
+    def __call__(self, uow: UnitOfWork, order: Order) -> None:
         body = json.dumps(order_response(order), separators=(",", ":"), ensure_ascii=False)
-        done = _still_claimed(
-            session.connection(),
-            self.claim,
-            state=DONE,
-            response_status=CREATED,
-            response_body=body,
-            order_id=order.id,
+        # Refused when taken over after our lease ran out: the other request owns the key now.
+        uow.update_one(
+            STILL_CLAIMED,
+            {
+                "state": DONE,
+                "response_status": CREATED,
+                "response_body": body,
+                "order_id": order.id,
+            },
+            _held(self.claim),
+            refused=KeyInFlight,
         )
-        if not done:
-            # Taken over after our lease ran out: the other request owns the key now.
-            raise KeyInFlight()
         self.placed = Placed(CREATED, body, order.number)
 
 
@@ -231,7 +235,7 @@ def release_key(db: Database, claim: Claim) -> None:
     """Give the key back after a failed attempt, so the client may retry with it."""
     try:
         with db.single_statements() as connection:
-            connection.execute(RELEASE, {"claim_id": claim.id, "claimed_at": claim.claimed_at})
+            connection.execute(RELEASE, _held(claim))
     except Exception:
         # The lease frees the key later; the caller's own error is the one to report.
         log.exception("could not release idempotency key %s", claim.id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -85,7 +85,7 @@ def create_order(
     order: OrderIn | dict[str, Any],
     actor: str,
     source: Source = Source.MANUAL,
-    before_commit: Callable[[Session, Order], None] | None = None,
+    before_commit: Callable[[UnitOfWork, Order], None] | None = None,
 ) -> Change:
     """Store a new Pending order, priced from the catalogue (never from the request).
 
@@ -98,7 +98,6 @@ def create_order(
         products = _products_for(uow.session, data.items)
         contact = _contact_for(uow.session, data.customer, source)
         row = Order(
-            number=db.next_order_number(uow.session),
             status=OrderStatus.PENDING,
             payment_status=PaymentStatus.PENDING,
             source=source,
@@ -106,36 +105,35 @@ def create_order(
             external_ref=data.conversation_ref or None,
             customer_note=data.note or None,
         )
+        _apply_items(row, data.items, products, settings)
+        lines = len(row.items)
+        row.number = uow.number_new_order({ORDERS: 1, ITEMS: lines, EVENTS: 1, NOTIFICATIONS: 1})
         _apply_customer(row, contact, data.customer)
         _apply_shipping(row, data.shipping, settings)
-        _apply_items(row, data.items, products, settings)
-        _insert_order(uow.session, row)
+        _insert_order(uow, row)
         detail = _created_detail(row)
         event = record_event(uow, row, EventKind.CREATED, None, OrderStatus.PENDING, actor, detail)
         sent = _notify(uow, row, contact, event, Template.RECEIVED, settings)
         if before_commit is not None:
-            before_commit(uow.session, row)
+            before_commit(uow, row)
         uow.commit()
         return _change(row, sent, Template.RECEIVED)
 
 
-# The hot path of order intake writes with prebuilt Core statements: the ORM's unit of work
-# costs more CPU than the inserts themselves (see bench/intake.py).
 ORDERS = cast(Table, Order.__table__)
 ITEMS = cast(Table, OrderItem.__table__)
 EVENTS = cast(Table, OrderEvent.__table__)
-INSERT_ORDER = insert(ORDERS).returning(ORDERS.c.id)
-INSERT_ITEMS = insert(ITEMS)
-INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
+NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
-def _insert_order(session: Session, row: Order) -> None:
+def _insert_order(uow: UnitOfWork, row: Order) -> None:
     """Insert a new order and its lines; `row` stays a plain (transient) object."""
     row.created_at = row.updated_at = utc_now()
     row.version = 1
-    row.id = session.execute(INSERT_ORDER, insert_values(ORDERS, row)).scalar_one()
-    lines = [{**insert_values(ITEMS, item), "order_id": row.id} for item in row.items]
-    session.execute(INSERT_ITEMS, lines)
+    uow.insert(ORDERS, row)
+    uow.insert_rows(
+        ITEMS, [{**insert_values(ITEMS, item), "order_id": row.id} for item in row.items]
+    )
 
 
 def _parsed(order: OrderIn | dict[str, Any], settings: BusinessSettings) -> OrderIn:
@@ -677,7 +675,7 @@ def record_event(
         detail=detail,
         created_at=at or utc_now(),
     )
-    event.id = uow.session.execute(INSERT_EVENT, insert_values(EVENTS, event)).scalar_one()
+    uow.insert(EVENTS, event)
     return event
 
 
