@@ -185,10 +185,10 @@ class UnitOfWork:
             for row, values in enumerate(write.rows):
                 params.update({_name(index, row, key): value for key, value in values.items()})
         matched = self.session.execute(_together(tuple(w.shape for w in waiting)), params).one()
-        updates = [write for write in waiting if write.update is not None]
-        for write, count in zip(updates, matched if updates else (), strict=True):
+        refusals = [write.refused for write in waiting if write.refused is not None]
+        for refused, count in zip(refusals, matched if refusals else (), strict=True):
             if count != 1:
-                raise write.refused()
+                raise refused()
 
     def _announce(self) -> None:
         for callback in list(self.db.notification_listeners):
@@ -206,7 +206,7 @@ class _Waiting:
     rows: list[dict[str, Any]]
     update: Update | None = None
     where: dict[str, Any] = field(default_factory=dict)
-    refused: Callable[[], Exception] = OrderError
+    refused: Callable[[], Exception] | None = None  # an update's: raised if it matches no row
 
     @property
     def shape(self) -> _Shape:
