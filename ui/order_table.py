@@ -51,11 +51,11 @@ class TabState:
     seen_cells: tuple[int, ...] = ()  # the clicked cell's row last turned into an order id
     seen_rows: tuple[int, ...] = ()  # the ticked rows last turned into order ids
     picked: tuple[int, ...] = ()  # the ids of the ticked rows, for the bulk bar
-    # The grid's highlights are positions (streamlit issue 17026), and positions go stale.
-    # When they no longer show the opened order and the picked ones, the next drawing sets
-    # them through the widget's state: these rows ticked, no cell. The grid keeps its key,
-    # so the browser updates it in place instead of building a new one.
-    redraw: tuple[int, ...] | None = None
+    # A new widget key redraws the grid's highlights when they no longer show the opened
+    # order and the picked ones (streamlit issue 17026: selections are positions, and
+    # positions go stale); the new key starts with the picked orders' rows ticked.
+    generation: int = 0
+    default_rows: tuple[int, ...] = ()
 
     def turn_page(self, request: PageRequest, number: int) -> None:
         self.request, self.number = request, number
@@ -64,8 +64,8 @@ class TabState:
     def clear_picked(self) -> None:
         """Untick every row (a new page, new filters, or a bulk action done)."""
         if self.picked or self.seen_rows or self.seen_cells:
-            self.redraw = ()  # without the old positions highlighted
-        self.picked = self.seen_rows = self.seen_cells = ()
+            self.generation += 1  # a new grid, without the old positions highlighted
+        self.picked = self.seen_rows = self.seen_cells = self.default_rows = ()
 
 
 @dataclass
@@ -123,17 +123,15 @@ def show(
     bulk_bar.show(
         db, [by_id[i] for i in kept.picked], actor=actor, zone=zone, done=kept.clear_picked
     )
-    key = _table_key(tab)
-    if kept.redraw is not None:
-        st.session_state[key] = {
-            "selection": {"rows": list(kept.redraw), "columns": [], "cells": []}
-        }
-        kept.redraw = None
+    key = _table_key(tab, kept)
     st.dataframe(
         _frame_of(page, flags, zone),
         key=key,
         on_select=partial(_selection_changed, tab),
         selection_mode=["multi-row", "single-cell"],
+        selection_default=(
+            {"selection": {"rows": list(kept.default_rows)}} if kept.default_rows else None
+        ),
         hide_index=True,
         column_config=_columns(tab),
         width="stretch",
@@ -184,18 +182,15 @@ def _selection_changed(tab: Tab) -> None:
         st.rerun(scope=[OPENED])
 
 
-def _table_key(tab: Tab) -> str:
-    return f"orders.table.{tab.value}"
+def _table_key(tab: Tab, kept: TabState) -> str:
+    return f"orders.table.{tab.value}" + (f".{kept.generation}" if kept.generation else "")
 
 
 def _selection(tab: Tab, kept: TabState) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(the ticked rows, the clicked cell's row) as the grid last reported them, or as the
-    next drawing sets them."""
-    if kept.redraw is not None:
-        return kept.redraw, ()
-    widget = st.session_state.get(_table_key(tab))
+    """(the ticked rows, the clicked cell's row) as the grid last reported them."""
+    widget = st.session_state.get(_table_key(tab, kept))
     if not widget:
-        return (), ()
+        return kept.default_rows, ()
     selection = widget["selection"]
     cells = tuple(int(cell[0]) for cell in selection.get("cells", ()))
     return tuple(selection.get("rows", ())), cells
@@ -227,8 +222,9 @@ def _drop_stale_highlight(tab: Tab, kept: TabState) -> None:
     )
     if rows == wanted_rows and cell_ok:
         return
+    kept.generation += 1
     kept.seen_cells = ()
-    kept.redraw = kept.seen_rows = wanted_rows
+    kept.default_rows = kept.seen_rows = wanted_rows
 
 
 def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:

@@ -354,43 +354,6 @@ def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_
     assert order_details(shop, order_id=waiting.order_id).status is OrderStatus.PENDING
 
 
-def grid_selection(at) -> dict:
-    """The selection the table's last drawing told the grid to show."""
-    return json.loads(at.dataframe[0].proto.selection_state)["selection"]
-
-
-def test_a_confirm_clears_the_clicked_cell_in_the_grid_it_has(shop):
-    """Once the confirmed order leaves Pending, the clicked cell's position holds another
-    order (streamlit issue 17026): the grid is told to highlight nothing, and keeps its key,
-    so the browser updates the grid it has instead of building a new one."""
-    place(shop)
-    confirmed = place(shop)
-    at = select_row(run_page(), "pending", 0)
-    grid = at.dataframe[0].proto.id
-    button(at, "Confirm Order").click().run()
-    assert not at.exception, at.exception
-    assert list(table(at)["Order #"]) == ["ORD-10001"]
-    assert at.dataframe[0].proto.id == grid
-    assert grid_selection(at) == {"rows": [], "columns": [], "cells": []}
-    assert at.session_state["orders.selected_id"] == confirmed.order_id  # still open
-
-
-def test_ticked_orders_stay_ticked_where_a_confirm_moved_them(shop):
-    place(shop)
-    place(shop)
-    place(shop)
-    at = tick(run_page(), "pending", [1, 2])  # ORD-10002 and ORD-10001
-    at = select_row(at, "pending", 0)  # ORD-10003, opened and confirmed
-    at.session_state["orders.table.pending"] = {
-        "selection": {"rows": [1, 2], "columns": [], "cells": [[0, "Customer"]]}
-    }
-    button(opened_order(at.run()), "Confirm Order").click().run()  # the order's, not the bar's
-    assert not at.exception, at.exception
-    assert list(table(at)["Order #"]) == ["ORD-10002", "ORD-10001"]
-    assert grid_selection(at) == {"rows": [0, 1], "columns": [], "cells": []}
-    assert "**2 selected**" in bulk_text(at)
-
-
 def test_a_change_in_the_open_order_redraws_only_the_parts_it_rewrites(shop, dry_run):
     """Its top and its history are sent again; the customer, address, items and documents,
     which a status change leaves as they were, are not (the browser keeps them)."""
