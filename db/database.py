@@ -38,9 +38,11 @@ class Database:
         # autocommit and back cost CPU each time, and psycopg2 then spent a round trip
         # (SET default_transaction_isolation) on that connection's next transaction.
         self._autocommit: Engine | None = None
+        self._one_statement_sessions: sessionmaker[Session] | None = None
         if not self.is_sqlite:
             autocommit = {**engine_options, "isolation_level": "AUTOCOMMIT"}
             self._autocommit = make_engine(url, **autocommit)
+            self._one_statement_sessions = sessionmaker(self._autocommit, expire_on_commit=False)
         self._open_read: ContextVar[Session | None] = ContextVar("open_read", default=None)
         # Called with the ids of outbox rows right after the transaction that wrote them
         # commits. The composition root hangs the deliverer here (a test hangs its own);
@@ -91,12 +93,19 @@ class Database:
             finally:
                 self._open_read.reset(opened)
 
-    def writing(self) -> Session:
+    def writing(self, *, one_statement: bool = False) -> Session:
         """A session whose transaction takes SQLite's write lock up front (BEGIN IMMEDIATE).
 
         Read-then-write transactions on SQLite otherwise fail with "database is locked"
         when two writers upgrade their read locks at the same moment.
+
+        `one_statement`: the caller reads, then writes everything in one statement (see
+        `UnitOfWork`). On PostgreSQL that statement is atomic by itself, so the session runs
+        in autocommit and no BEGIN and COMMIT round trips are spent; SQLite, which has none
+        to spend, takes its write lock up front as for any other change.
         """
+        if one_statement and self._one_statement_sessions is not None:
+            return self._one_statement_sessions()
         session = self._sessions()
         session.connection(execution_options={IMMEDIATE: True})
         return session

@@ -6,16 +6,16 @@ event (with its actor) → enqueue the customer's notification → commit.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ParamSpec, cast
 
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 import notify
 from db.database import Database
@@ -58,6 +58,8 @@ from domain.order import (
 from domain.pricing import ProductFacts, merged_quantities, price_order
 from domain.settings import BusinessSettings
 
+P = ParamSpec("P")
+
 
 @dataclass(frozen=True)
 class Change:
@@ -79,6 +81,22 @@ class Change:
 # ---- creating ----
 
 
+def _once_more_on_clash(change: Callable[P, Change]) -> Callable[P, Change]:
+    """A change that may insert its customer's contact, run once more if the e-mail's
+    unique key refused that insert: a concurrent order of the same new customer inserted it
+    between this change's read and its write, and the second run reads it."""
+
+    @functools.wraps(change)
+    def run(*args: P.args, **kwargs: P.kwargs) -> Change:
+        try:
+            return change(*args, **kwargs)
+        except IntegrityError:
+            return change(*args, **kwargs)
+
+    return run
+
+
+@_once_more_on_clash
 def create_order(
     db: Database,
     *,
@@ -89,14 +107,15 @@ def create_order(
 ) -> Change:
     """Store a new Pending order, priced from the catalogue (never from the request).
 
-    `before_commit` writes alongside the order in its transaction (the API's idempotency
-    record), so the two commit together or not at all.
+    `before_commit` writes alongside the order (the API's idempotency record), so the two
+    are stored together or not at all. Everything is written in one statement (see
+    `UnitOfWork`).
     """
-    with UnitOfWork(db) as uow:
+    with UnitOfWork(db, one_statement=True) as uow:
         settings = load_settings(uow.session)
         data = _parsed(order, settings)
         products = _products_for(uow.session, data.items)
-        contact = _contact_for(uow.session, data.customer, source)
+        contact = _contact_for(uow.session, data.customer)
         row = Order(
             status=OrderStatus.PENDING,
             payment_status=PaymentStatus.PENDING,
@@ -107,7 +126,11 @@ def create_order(
         )
         _apply_items(row, data.items, products, settings)
         lines = len(row.items)
-        row.number = uow.number_new_order({ORDERS: 1, ITEMS: lines, EVENTS: 1, NOTIFICATIONS: 1})
+        new: dict[Table, int] = {CONTACTS: 1} if contact.id is None else {}
+        row.number = uow.number_new_order(
+            {**new, ORDERS: 1, ITEMS: lines, EVENTS: 1, NOTIFICATIONS: 1}
+        )
+        _save_contact(uow, contact, data.customer, source)
         _apply_customer(row, contact, data.customer)
         _apply_shipping(row, data.shipping, settings)
         _insert_order(uow, row)
@@ -166,87 +189,66 @@ def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Any]:
     return found
 
 
-def _contact_for(session: Session, customer: CustomerIn, source: Source = Source.MANUAL) -> Contact:
-    """The customer's contact, created on first order.
+def _contact_for(session: Session, customer: CustomerIn) -> Contact:
+    """The customer's stored contact, or a new one for `_save_contact` to insert (no id yet).
+
+    A plain object, outside the session: what the change writes to it goes through the unit
+    of work (`_save_contact`), so it can be part of a one-statement change.
+    """
+    key = customer.email.lower()
+    found = _contact_by_key(session, key)
+    if found is not None:
+        return found
+    now = utc_now()
+    return Contact(
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        email=customer.email,
+        email_key=key,
+        phone=customer.phone,
+        preferred_channel=Channel(customer.preferred_channel),
+        sms_opt_out=False,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _save_contact(uow: UnitOfWork, contact: Contact, customer: CustomerIn, source: Source) -> None:
+    """Insert a new contact; fill in what an existing one lacks when staff give it.
 
     Only staff (a manual order, an edit, the Customers page) change an existing contact:
     an order from the assistant or an API client names an e-mail address it need not own,
     so it must not turn that customer's messages to SMS or give them a phone number.
     """
-    key = customer.email.lower()
-    contact = _contact_by_key(session, key)
-    if contact is None:
-        # A concurrent insert of the same e-mail only costs a re-read.
-        contact = _new_contact(session, customer, key) or _contact_by_key(session, key)
-        assert contact is not None
-        return contact
+    if contact.id is None:
+        uow.insert(CONTACTS, contact)
+        return
     if source is not Source.MANUAL:
-        return contact
+        return
+    changes: dict[str, Any] = {}
     if customer.phone and not contact.phone:
-        contact.phone = customer.phone
+        changes["phone"] = customer.phone
     if "preferred_channel" in customer.model_fields_set:
-        contact.preferred_channel = Channel(customer.preferred_channel)
-    return contact
+        changes["preferred_channel"] = Channel(customer.preferred_channel)
+    if changes:
+        changes["updated_at"] = utc_now()
+        uow.update_one(CHANGE_CONTACT, changes, {"contact_id": contact.id})
+        for name, value in changes.items():
+            setattr(contact, name, value)
 
 
 CONTACTS = cast(Table, Contact.__table__)
-INSERT_CONTACT = {
-    name: dialect.insert(CONTACTS)
-    .on_conflict_do_nothing(index_elements=["email_key"])
-    .returning(CONTACTS.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-
-
-def _new_contact(session: Session, customer: CustomerIn, key: str) -> Contact | None:
-    """Insert the customer's contact; None when a concurrent request inserted it first.
-
-    INSERT … ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: the same
-    outcome for two round trips less (on PostgreSQL it waits for the other insert to
-    commit, as the unique index made the savepoint's INSERT wait).
-    """
-    now = utc_now()
-    columns = {
-        "first_name": customer.first_name,
-        "last_name": customer.last_name,
-        "email": customer.email,
-        "email_key": key,
-        "phone": customer.phone,
-        "preferred_channel": Channel(customer.preferred_channel),
-        "sms_opt_out": False,
-        "merged_into_id": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    contact_id = session.execute(INSERT_CONTACT[dialect], columns).scalar()
-    return None if contact_id is None else _in_session(session, {"id": contact_id, **columns})
-
-
 CONTACT_BY_KEY = select(CONTACTS).where(CONTACTS.c.email_key == bindparam("key"))
 CONTACT_BY_ID = select(CONTACTS).where(CONTACTS.c.id == bindparam("id"))
+CHANGE_CONTACT = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact_id"))
 
 
 def _contact_by_key(session: Session, key: str) -> Contact | None:
     row = session.execute(CONTACT_BY_KEY, {"key": key}).first()
     while row is not None and row.merged_into_id is not None:
         row = session.execute(CONTACT_BY_ID, {"id": row.merged_into_id}).first()
-    return None if row is None else _in_session(session, row._asdict())
-
-
-def _in_session(session: Session, columns: dict[str, Any]) -> Contact:
-    """The contact as the session's persistent object, without the ORM's loading machinery.
-
-    Its changes are then tracked and flushed as for a queried one; every column is given,
-    so nothing is read back.
-    """
-    held = session.identity_map.get(identity_key(Contact, columns["id"]))
-    if held is not None:
-        return cast(Contact, held)
-    contact = Contact(**columns)
-    make_transient_to_detached(contact)
-    session.add(contact)
-    return contact
+    # Every column is given, so the object needs none of the ORM's loading machinery.
+    return None if row is None else Contact(**row._asdict())
 
 
 def _apply_customer(order: Order, contact: Contact, customer: CustomerIn) -> None:
@@ -494,6 +496,7 @@ def set_payment_status(
 # ---- edits and notes ----
 
 
+@_once_more_on_clash
 def edit_order(
     db: Database,
     *,
@@ -510,7 +513,9 @@ def edit_order(
         data = _parsed(changes, settings)
         before = _editable_snapshot(order)
         products = _products_for(uow.session, data.items)
-        _apply_customer(order, _contact_for(uow.session, data.customer), data.customer)
+        contact = _contact_for(uow.session, data.customer)
+        _save_contact(uow, contact, data.customer, Source.MANUAL)
+        _apply_customer(order, contact, data.customer)
         _apply_shipping(order, data.shipping, settings)
         _apply_items(order, data.items, products, settings)
         order.customer_note = data.note or order.customer_note

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import event, func, select, update
 
 from db.models import Contact, IdempotencyKey, Notification, Order, OrderItem, utc_now
@@ -198,6 +199,50 @@ def test_on_postgresql_an_order_costs_one_statement_for_all_it_writes(db, catalo
     assert writes.count("INSERT INTO order_items") == 2
     assert counts(db) == {"Order": 2, "Contact": 1, "OrderItem": 3, "IdempotencyKey": 2,
                           "Notification": 2}  # fmt: skip
+
+
+def test_on_postgresql_an_order_opens_no_transaction(db, catalogue):
+    """Its one statement of writes is atomic by itself, so every statement of an order runs
+    outside a transaction block: psycopg2 spends no BEGIN and no COMMIT round trip on it."""
+    if db.is_sqlite:
+        pytest.skip("SQLite runs in this process: it has no round trips to save")
+    place(db, key="first")
+    states: list[int] = []
+    for engine in db.engines:
+        event.listen(
+            engine,
+            "after_cursor_execute",
+            lambda _conn, cursor, *_: states.append(cursor.connection.get_transaction_status()),
+        )
+    place(db, key="known customer")
+    place(db, key="new customer", customer={**STAFF_CUSTOMER, "email": "new@example.com"})
+    # Six each (claim, settings, products, contact, numbers, writes): a new customer's
+    # contact is one of the writes.
+    assert len(states) == 12 and set(states) == {TRANSACTION_STATUS_IDLE}, states
+    assert counts(db) == {"Order": 3, "Contact": 2, "OrderItem": 3, "IdempotencyKey": 3,
+                          "Notification": 3}  # fmt: skip
+
+
+def test_an_order_whose_new_customer_another_order_has_just_added_is_placed_once(
+    db, catalogue, monkeypatch
+):
+    """A concurrent order of the same new customer may add their contact between this
+    order's read and its write: the e-mail's unique key refuses a second contact, and the
+    order is made again, with the contact the other order added."""
+    first = place(db, key="other order")
+    looked_up, lookups = orders._contact_by_key, []
+
+    def read_before_the_other_order_wrote(session, key):
+        lookups.append(key)
+        return None if len(lookups) == 1 else looked_up(session, key)
+
+    monkeypatch.setattr(orders, "_contact_by_key", read_before_the_other_order_wrote)
+    second = place(db, key="this order")
+    assert second.status == 201 and len(lookups) == 2
+    assert counts(db) == {"Order": 2, "Contact": 1, "OrderItem": 2, "IdempotencyKey": 2,
+                          "Notification": 2}  # fmt: skip
+    customers = {order_details(db, number=p.number).contact_id for p in (first, second)}
+    assert len(customers) == 1
 
 
 def test_a_corrected_retry_with_the_same_key_goes_through(db, catalogue):
