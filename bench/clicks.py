@@ -84,13 +84,15 @@ NUMBERS = {
 }
 # A click's re-run, as the page's websocket tells it: the browser asks for a re-run (a BackMsg
 # rerun_script that is not a fragment's timer, `run_every`), a run starts after that (a
-# ForwardMsg new_session) and the session stops running (session_status_changed, not
-# running). Not the app's `data-test-script-state` seen changing: it is React state, and a
-# run over within one render (new session, running, finished, not running within a few ms:
-# a page turn, Confirm Order, the floor's button) never shows "running" in the page at all.
-# The bench took such a click for one that started no re-run and clicked again, which did a
-# second thing: a second Previous page on page 1 (disabled) or a second Confirm Order (gone)
-# waited a minute and the run died. WIRE reads the frames' top-level protobuf fields.
+# ForwardMsg new_session), and the session stops running (session_status_changed, not
+# running) after the last run of its chain (a cell opens its order in a second run, after
+# the table's; a change in the order re-runs its parts after its button's run). Not the
+# app's `data-test-script-state` seen changing: it is React state, and a run over within one
+# render (new session, running, finished, not running within a few ms: a page turn, Confirm
+# Order, the floor's button) never shows "running" in the page at all. The bench took such
+# a click for one that started no re-run and clicked again, which did a second thing: a
+# second Previous page on page 1 (disabled) or a second Confirm Order (gone) waited a minute
+# and the run died. WIRE reads the frames' top-level protobuf fields.
 WIRE = (
     """(number => {
   const fields = bytes => { const out = {}; let i = 0;
@@ -116,8 +118,10 @@ WIRE = (
         const bytes = bytesOf(event.data), run = window.__click;
         if (!bytes || run.asked === null) return;
         const message = fields(bytes);
-        if (message[number.newSession] !== undefined && run.started === null)
-          run.started = performance.now();
+        if (message[number.newSession] !== undefined) {  // a run of the click's chain
+          run.started = run.started ?? performance.now();
+          run.ended = null;
+        }
         const status = message[number.sessionStatus];
         if (status !== undefined && run.started !== null && !fields(status)[number.running])
           run.ended = performance.now();

@@ -78,5 +78,11 @@ def test_a_clicks_rerun_is_told_by_the_websocket_however_quickly_it_ends(browser
         assert run()["started"] is not None and run()["ended"] is None
         receive(finished())
         receive(status(running=False))  # a few ms after it began: the page never drew it
+        assert run()["ended"] is not None
+        receive(new_session())  # the run it asked for next (a cell's click opens its order)
+        assert run()["ended"] is None
+        receive(status(running=True))
+        receive(finished())
+        receive(status(running=False))
         ended = run()["ended"]
         assert ended is not None and ended >= run()["started"]  # type: ignore[operator]
