@@ -273,15 +273,6 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(len(ordered) * 0.95) - 1)]
 
 
-# The page number the pager's caption shows ("1–50 of 9,950 orders · page 1 of 199").
-PAGE_NUMBER = """() => {
-    const shown = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-        .map(e => e.innerText).find(t => / · page \\d+ of /.test(t));
-    const found = shown && shown.match(/ · page (\\d+) of /);
-    return found ? Number(found[1]) : null;
-}"""
-
-
 def _pager(page: Any, count: int) -> list[float]:
     """Click to settled, where settled is the other page shown and no run going on.
 
@@ -296,10 +287,10 @@ def _pager(page: Any, count: int) -> list[float]:
         # Forward and back in turn; forward whenever there is no way back (page 1).
         forward = n % 2 == 0 or not back.is_enabled()
         button = page.get_by_role("button", name="Next page").first if forward else back
-        before = page.evaluate(PAGE_NUMBER)
+        before = page.evaluate(clicks.PAGE_NUMBER)
         wanted = before + 1 if forward else before - 1
         settled = (
-            f"() => ({PAGE_NUMBER})() === {wanted} && document.querySelector('{clicks.APP}')"
+            f"() => ({clicks.PAGE_NUMBER})() === {wanted} && document.querySelector('{clicks.APP}')"
             ".getAttribute('data-test-script-state') === 'notRunning'"
         )
         started = time.perf_counter()

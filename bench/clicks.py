@@ -1,18 +1,20 @@
 """Click-to-settled in headless Chromium: the Orders page beside a bare Streamlit page.
 
-The time from a click until the re-run it started has finished: the app's
-`data-test-script-state` seen changing, then back at `notRunning` (the method of the team's
-browser-floor tools, click_timer.py, copied here). The floor is `bench/click_floor_app.py`,
-a page with a 50-row table re-run by its **Next page** button. The dashboard, on the
-prepared database, is timed opening an order (a click on a cell of the Pending tab, and
-one on an order's next step under Actions, until the order's header shows and the re-run
-has ended), confirming it there (Confirm Order) and paging (Next page, then Previous
-page). Each click on the dashboard follows one on the floor, so a busy machine slows both
-alike. Orders confirmed are made pending again after.
-"""
+The time from a click until the re-run it asked for has finished: the page's websocket seen
+asking for a re-run, a run starting and the session no longer running, with the app's
+`data-test-script-state` at `notRunning` (WIRE, below; the team's browser-floor tools,
+click_timer.py, wait for that attribute to change, which a quick run never shows). The
+floor is `bench/click_floor_app.py`, a page with a 50-row table re-run by its **Next page**
+button. The dashboard, on the prepared database, is timed opening an order (a click on a
+cell of the Pending tab, and one on an order's next step under Actions, until the order's
+header shows and the re-run has ended), confirming it there (Confirm Order, until it says
+so) and paging (Next page, then Previous page, until the other page's number shows). Each
+click on the dashboard follows one on the floor, so a busy machine slows both alike. Orders
+confirmed are made pending again after."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -26,6 +28,10 @@ from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.SessionStatus_pb2 import SessionStatus
 
 from bench.datasets import Snapshot
 from bench.measure import Floor, Row, Section, Target
@@ -49,7 +55,10 @@ TARGET = Target("ratio_at_most", 1.5)
 FLOOR_APP = Path(__file__).with_name("click_floor_app.py")
 APP = '[data-testid="stApp"]'
 DETAILS = ".st-key-orders-details"
-SWALLOWED = 5_000  # ms without a re-run after a click on the grid: it was spent on focus
+OPENED = f"() => !!document.querySelector('{DETAILS} h3')"  # the order's header shows
+CONFIRMED = f"""() => [...document.querySelectorAll('{DETAILS} [data-testid="stAlertContainer"]')]
+    .some(e => e.innerText.includes(' confirmed.'))"""  # the order says it was confirmed
+SWALLOWED = 5_000  # ms without a request to re-run after a click: it was spent on focus
 SWALLOWED_CLICKS: list[str] = []
 CLICKS = 3  # times a click is tried before the page is taken to be stuck
 # When the browser sent something to the server, and per kind of click how long after the
@@ -58,14 +67,89 @@ CLICKS = 3  # times a click is tried before the page is taken to be stuck
 SENT: list[float] = []
 TO_SERVER: dict[str, list[float]] = defaultdict(list)
 TIMEOUT = 60_000
-WATCH = """() => { window.__sawRun = false;
-    const app = document.querySelector('[data-testid="stApp"]');
-    window.__obs && window.__obs.disconnect();
-    window.__obs = new MutationObserver(() => { window.__sawRun = true; });
-    window.__obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-SETTLED = """() => window.__sawRun && document.querySelector('[data-testid="stApp"]')
+
+
+def _field(message: Any, name: str) -> int:
+    number: int = message.DESCRIPTOR.fields_by_name[name].number
+    return number
+
+
+# The protobuf field numbers WIRE reads, from Streamlit's own message classes.
+NUMBERS = {
+    "newSession": _field(ForwardMsg, "new_session"),
+    "sessionStatus": _field(ForwardMsg, "session_status_changed"),
+    "running": _field(SessionStatus, "script_is_running"),
+    "rerun": _field(BackMsg, "rerun_script"),
+    "auto": _field(ClientState, "is_auto_rerun"),
+}
+# A click's re-run, as the page's websocket tells it: the browser asks for a re-run (a BackMsg
+# rerun_script that is not a fragment's timer, `run_every`), a run starts after that (a
+# ForwardMsg new_session), and the session stops running (session_status_changed, not
+# running) after the last run of its chain (a cell opens its order in a second run, after
+# the table's; a change in the order re-runs its parts after its button's run). Not the
+# app's `data-test-script-state` seen changing: it is React state, and a run over within one
+# render (new session, running, finished, not running within a few ms: a page turn, Confirm
+# Order, the floor's button) never shows "running" in the page at all. The bench took such
+# a click for one that started no re-run and clicked again, which did a second thing: a
+# second Previous page on page 1 (disabled) or a second Confirm Order (gone) waited a minute
+# and the run died. WIRE reads the frames' top-level protobuf fields.
+WIRE = (
+    """(number => {
+  const fields = bytes => { const out = {}; let i = 0;
+    const varint = () => { let value = 0, shift = 0, byte;
+      do { byte = bytes[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; }
+      while (byte & 0x80 && i < bytes.length);
+      return value; };
+    while (i < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) out[field] = varint();
+      else if (wire === 2) { const n = varint(); out[field] = bytes.subarray(i, i + n); i += n; }
+      else if (wire === 1) i += 8; else if (wire === 5) i += 4; else break; }
+    return out; };
+  const bytesOf = data => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : null;
+  window.__click = {asked: null, started: null, ended: null};
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', event => {
+        const bytes = bytesOf(event.data), run = window.__click;
+        if (!bytes || run.asked === null) return;
+        const message = fields(bytes);
+        if (message[number.newSession] !== undefined) {  // a run of the click's chain
+          run.started = run.started ?? performance.now();
+          run.ended = null;
+        }
+        const status = message[number.sessionStatus];
+        if (status !== undefined && run.started !== null && !fields(status)[number.running])
+          run.ended = performance.now();
+      });
+    }
+    send(data) {
+      const bytes = bytesOf(data);
+      const rerun = bytes && fields(bytes)[number.rerun];
+      if (rerun && !fields(rerun)[number.auto] && window.__click.asked === null)
+        window.__click.asked = performance.now();
+      return super.send(data);
+    }
+  };
+})("""
+    + json.dumps(NUMBERS)
+    + ");"
+)
+WATCH = "() => { window.__click = {asked: null, started: null, ended: null}; }"
+ASKED = "() => window.__click.asked !== null"
+SETTLED = """() => window.__click.ended !== null && document.querySelector('[data-testid="stApp"]')
     .getAttribute('data-test-script-state') === 'notRunning'"""
+# The page number the pager's caption shows ("1–50 of 9,950 orders · page 1 of 199").
+PAGE_NUMBER = """() => {
+    const shown = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+        .map(e => e.innerText).find(t => / · page \\d+ of /.test(t));
+    const found = shown && shown.match(/ · page (\\d+) of /);
+    return found ? Number(found[1]) : null;
+}"""
 WARMUP = 2
 # The two tabs take turns: the one not clicked must not be throttled or put to sleep.
 AWAKE = [
@@ -123,7 +207,7 @@ def measure(section: Section, url: str, *, rounds: int) -> None:
     if SWALLOWED_CLICKS:
         counts = ", ".join(f"{n} × {name}" for name, n in Counter(SWALLOWED_CLICKS).items())
         section.notes.append(
-            f"Clicks that started no re-run within {SWALLOWED / 1000:g} s, clicked again and "
+            f"Clicks that asked for no re-run within {SWALLOWED / 1000:g} s, clicked again and "
             f"timed from the second click: {counts}"
         )
         SWALLOWED_CLICKS.clear()
@@ -188,11 +272,11 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     x, y = _cell(page, index % 5)
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
-    timed["open"] = _click(page, lambda: page.mouse.click(x, y), f"{DETAILS} h3", "open")
+    timed["open"] = _click(page, lambda: page.mouse.click(x, y), OPENED, "open")
     details = page.locator(DETAILS)
     floors.append(_click(floor, next_page.click))
     confirm = details.get_by_role("button", name="Confirm Order")
-    timed["confirm"] = _click(page, confirm.click, name="confirm")
+    timed["confirm"] = _click(page, confirm.click, CONFIRMED, "confirm")
     details.get_by_role("button", name="Close").click()
     details.wait_for(state="detached", timeout=TIMEOUT)
     _settle(page)
@@ -202,13 +286,15 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     floors.append(_click(floor, next_page.click))
-    timed["next_step"] = _click(page, lambda: page.mouse.click(x, y), f"{DETAILS} h3", "next_step")
+    timed["next_step"] = _click(page, lambda: page.mouse.click(x, y), OPENED, "next_step")
     details.get_by_role("button", name="Close").click()
     details.wait_for(state="detached", timeout=TIMEOUT)
     _settle(page)
     label = "Next page" if index % 2 == 0 else "Previous page"
+    wanted = page.evaluate(PAGE_NUMBER) + (1 if index % 2 == 0 else -1)
     floors.append(_click(floor, next_page.click))
-    timed["pager"] = _click(page, page.get_by_role("button", name=label).first.click, name="pager")
+    pager = page.get_by_role("button", name=label).first
+    timed["pager"] = _click(page, pager.click, f"() => ({PAGE_NUMBER})() === {wanted}", "pager")
     return timed, floors
 
 
@@ -229,27 +315,25 @@ def _cell(page: Any, row: int) -> tuple[float, float]:
     return box["x"] + CHECKBOX_WIDTH + 40, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
 
 
-def _click(tab: Any, click: Any, until: str | None = None, name: str = "floor") -> float:
-    """Milliseconds from the click to the end of the re-run it started. A click that starts
-    none within SWALLOWED ms (seen now and then, on both pages, twice in a row once) is
-    clicked again, up to CLICKS times, timed from the last click, and counted in
-    SWALLOWED_CLICKS."""
+def _click(tab: Any, click: Any, until: str = "() => true", name: str = "floor") -> float:
+    """Milliseconds from the click until the re-run it asked for has ended and the page shows
+    what it did (`until`, a JavaScript predicate). A click that asks for no re-run within
+    SWALLOWED ms (the grid spending it on focus) is clicked again, up to CLICKS times, timed
+    from the last click, and counted in SWALLOWED_CLICKS. A click that did ask is never
+    clicked again, however long its re-run takes: a second click would do a second thing."""
     tab.bring_to_front()
     for attempt in range(1, CLICKS + 1):
         tab.evaluate(WATCH)
         started = time.perf_counter()
         click()
         try:
-            tab.wait_for_function(
-                SETTLED, timeout=SWALLOWED if attempt < CLICKS else TIMEOUT, polling=5
-            )
+            tab.wait_for_function(ASKED, timeout=SWALLOWED if attempt < CLICKS else TIMEOUT)
             break
         except PlaywrightTimeout:
             if attempt == CLICKS:
                 raise
             SWALLOWED_CLICKS.append(name)
-    if until:
-        tab.locator(until).first.wait_for(timeout=TIMEOUT)
+    tab.wait_for_function(f"() => ({SETTLED})() && ({until})()", timeout=TIMEOUT, polling=5)
     ended = time.perf_counter()
     elapsed = (ended - started) * 1000
     sent = [moment for moment in SENT if started <= moment <= ended]
@@ -273,6 +357,7 @@ def _settle(tab: Any) -> None:
 
 def _tab(browser: Any, url: str) -> Any:
     tab = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    tab.add_init_script(WIRE)
     tab.on("websocket", _note_sends)
     tab.set_default_timeout(TIMEOUT)
     tab.goto(url)
