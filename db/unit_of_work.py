@@ -47,8 +47,9 @@ class UnitOfWork:
     `one_statement`: the change reads what it needs, then sends everything it writes as one
     statement at the commit (a new order: see `number_new_order`). On PostgreSQL it then
     needs no transaction at all, for a statement is atomic by itself: no BEGIN and COMMIT
-    round trips (docs/BENCHMARKS.md says what that saved). Its writes must all go through `insert`, `insert_rows` and `update_one`; a change left for
-    the ORM to flush would be written apart from the rest, so the commit refuses one.
+    round trips (docs/BENCHMARKS.md says what that saved). Its writes must all go through
+    `insert`, `insert_rows` and `update_one`; a change left for the ORM to flush would be
+    written apart from the rest, so the commit refuses one.
     """
 
     def __init__(self, db: Database, *, one_statement: bool = False) -> None:
