@@ -2,13 +2,14 @@
 
 Idempotency (DESIGN.md §7). A request's key is claimed by inserting an `in_flight` row in
 its own short transaction, so a concurrent duplicate sees it at once and gets 409. The
-order and the key's `done` row (with the response to replay) then commit together in the
-order's transaction: an order never exists without its key being done, and a key is never
-done without its order. When placing the order fails — invalid input included — the
-claim is released, so a corrected retry with the same key goes through: a key stands for
-the order it created, never for a rejected attempt (Stripe's rule, too). A claim whose
-process died is taken over after IN_FLIGHT_LEASE; the finishing update checks the claim
-is still its own, so a slow original and a takeover can never both create an order.
+order and the key's `done` row (with the response to replay) are then written together (on
+PostgreSQL in the order's one statement, see `UnitOfWork`): an order never exists without
+its key being done, and a key is never done without its order. When placing the order
+fails — invalid input included — the claim is released, so a corrected retry with the same
+key goes through: a key stands for the order it created, never for a rejected attempt
+(Stripe's rule, too). A claim whose process died is taken over after IN_FLIGHT_LEASE; the
+finishing update checks the claim is still its own, so a slow original and a takeover can
+never both create an order.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def _held(claim: Claim) -> dict[str, Any]:
 
 
 class KeyCompletion:
-    """Runs inside the order's transaction: records the response against the claimed key."""
+    """Runs inside the order's unit of work: records the response against the claimed key."""
 
     def __init__(self, claim: Claim) -> None:
         self.claim = claim
