@@ -1,4 +1,5 @@
-"""Write services: every change to an order, each in one transaction with its event and outbox row.
+"""Write services: every change to an order, each stored with its event and outbox row or not at all
+(one transaction, or for a new order on PostgreSQL one statement: see `UnitOfWork`).
 
 Each has the same shape: open a unit of work → load → check the rules → change → record the
 event (with its actor) → enqueue the customer's notification → commit.
