@@ -6,11 +6,11 @@ asking for a re-run, a run starting and the session no longer running, with the 
 click_timer.py, wait for that attribute to change, which a quick run never shows). The
 floor is `bench/click_floor_app.py`, a page with a 50-row table re-run by its **Next page**
 button. The dashboard, on the prepared database, is timed opening an order (a click on a
-cell of the Pending tab, and one on an order's next step under Actions, until the order's
-header shows and the re-run has ended), confirming it there (Confirm Order, until it says
-so) and paging (Next page, then Previous page, until the other page's number shows). Each
-click on the dashboard follows one on the floor, so a busy machine slows both alike. Orders
-confirmed are made pending again after."""
+cell of the Pending tab, one on an order's next step under Actions and one on its number,
+until the order's header shows and the re-run has ended), confirming it there (Confirm
+Order, until it says so) and paging (Next page, then Previous page, until the other page's
+number shows). Each click on the dashboard follows one on the floor, so a busy machine slows
+both alike. Orders confirmed are made pending again after."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from tests.e2e.conftest import (
     ROW_HEIGHT,
     free_port,
     next_step_at,
+    number_at,
     start_server,
     stop_server,
 )
@@ -174,6 +176,7 @@ def measure(section: Section, url: str, *, rounds: int) -> None:
     labels = {
         "open": "Click to settled: open an order (cell → its dialog)",
         "next_step": "Click to settled: open an order (its next step under Actions)",
+        "number": "Click to settled: open an order (its number)",
         "confirm": "Click to settled: Confirm Order in the open order",
         "pager": "Click to settled: Next/Previous page",
     }
@@ -280,16 +283,19 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     details.get_by_role("button", name="Close").click()
     details.wait_for(state="detached", timeout=TIMEOUT)
     _settle(page)
-    # The same order opened by its next step under Actions: a button in the grid, which
-    # sends at once and re-runs only the opened order.
-    x, y = next_step_at(page, index % 5)
-    page.mouse.move(x, y)
-    page.wait_for_timeout(200)
-    floors.append(_click(floor, next_page.click))
-    timed["next_step"] = _click(page, lambda: page.mouse.click(x, y), OPENED, "next_step")
-    details.get_by_role("button", name="Close").click()
-    details.wait_for(state="detached", timeout=TIMEOUT)
-    _settle(page)
+    # The same order opened by its next step under Actions, then by its number: buttons in
+    # the grid, which send at once and re-run only the opened order.
+    for name, (x, y) in (
+        ("next_step", next_step_at(page, index % 5)),
+        ("number", number_at(page, index % 5)),
+    ):
+        page.mouse.move(x, y)
+        page.wait_for_timeout(200)
+        floors.append(_click(floor, next_page.click))
+        timed[name] = _click(page, partial(page.mouse.click, x, y), OPENED, name)
+        details.get_by_role("button", name="Close").click()
+        details.wait_for(state="detached", timeout=TIMEOUT)
+        _settle(page)
     label = "Next page" if index % 2 == 0 else "Previous page"
     wanted = page.evaluate(PAGE_NUMBER) + (1 if index % 2 == 0 else -1)
     floors.append(_click(floor, next_page.click))
@@ -308,11 +314,12 @@ def _keep_for_later(page: Any, index: int) -> None:
 
 
 def _cell(page: Any, row: int) -> tuple[float, float]:
-    """Where a row's "Order #" cell is on screen (the grid is a canvas), as click_cell finds it."""
+    """Where a row's "Customer" cell is on screen (the grid is a canvas), as open_order
+    clicks it: a cell, not one of the row's buttons."""
     grid = page.locator(GRID).first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    return box["x"] + CHECKBOX_WIDTH + 40, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
+    return box["x"] + CHECKBOX_WIDTH + 130, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
 
 
 def _click(tab: Any, click: Any, until: str = "() => true", name: str = "floor") -> float:

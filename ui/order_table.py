@@ -1,7 +1,8 @@
 """The Orders table: one tab's page of orders, its pager, the cell that opens an order and the
 ticked rows the bulk bar acts on.
 
-A click on any cell opens that row's order (a single-cell selection); the checkboxes pick
+A click on any cell opens that row's order (a single-cell selection; its number and its next
+step under Actions are buttons, which open it sooner); the checkboxes pick
 rows for a bulk action (a multi-row selection). Both are positions, turned into order ids at
 once. What the table remembers between re-runs — each tab's page, the rows it showed, the
 selections it last saw, and the frame it last drew — is one `TableState`, kept under one
@@ -140,30 +141,42 @@ def show(
 
 
 def _columns(tab: Tab) -> dict[str, object]:
-    """The table's columns; an order's next step under Actions is a button that opens it."""
+    """The table's columns. An order's number and its next step under Actions are buttons
+    that open it: a button sends its click at once, where a clicked cell waits out the
+    grid's 150 ms debounce."""
     return {
         **ORDER_COLUMNS,
-        "Actions": st.column_config.ButtonColumn(
+        "Order #": _opener(tab, "Order #", "Opens the order", width=90, pinned=True),
+        "Actions": _opener(
+            tab,
+            "Actions",
+            "Opens the order, where its next step is the first button",
             width=ACTIONS_WIDTH,
-            type="tertiary",
-            alignment="left",
-            help="Opens the order, where its next step is the first button",
-            on_click=_open_clicked,
-            args=(tab,),
-            key=_opener_key(tab),
         ),
     }
 
 
-def _opener_key(tab: Tab) -> str:
-    return f"orders.open.{tab.value}"
+def _opener(tab: Tab, column: str, help: str, *, width: int, pinned: bool = False) -> object:
+    return st.column_config.ButtonColumn(
+        type="tertiary",
+        alignment="left",
+        width=width,
+        pinned=pinned,
+        help=help,
+        on_click=_open_clicked,
+        args=(tab, column),
+        key=_opener_key(tab, column),
+    )
 
 
-def _open_clicked(tab: Tab) -> None:
-    """A click on an order's next step opens the order. A button sends at once (a clicked
-    cell waits out the grid's 150 ms debounce), and, as for a cell, only the opened order
-    re-runs."""
-    click = st.session_state[_opener_key(tab)]
+def _opener_key(tab: Tab, column: str) -> str:
+    return f"orders.open.{tab.value}" + (".number" if column == "Order #" else "")
+
+
+def _open_clicked(tab: Tab, column: str) -> None:
+    """A click on an order's number or next step opens the order, and, as for a cell, only
+    the opened order re-runs."""
+    click = st.session_state[_opener_key(tab, column)]
     shown = state().of(tab).shown_ids
     if click is not None and click.row < len(shown):
         st.session_state[SELECTED] = shown[click.row]

@@ -268,16 +268,30 @@ def type_into_cell(page, grid, row: int, text: str) -> None:
     expect(cell).to_have_text(text)
 
 
-def next_step_at(
-    page, index: int, table: str = "[data-testid='stDataFrameResizable']"
-) -> tuple[float, float]:
+def next_step_at(page, index: int, table: str = GRID) -> tuple[float, float]:
     """Where a row's next step under Actions is on screen: the table's last column (at least
-    185 px wide), where its button's label starts (the grid is a canvas)."""
+    185 px wide), where its button's label starts."""
+    return _in_row(page, index, table, lambda box: box["x"] + box["width"] - 150)
+
+
+def number_at(page, index: int, table: str = GRID) -> tuple[float, float]:
+    """Where a row's number is on screen: a button in the pinned "Order #" column, where its
+    label starts."""
+    return _in_row(page, index, table, lambda box: box["x"] + CHECKBOX_WIDTH + 30)
+
+
+def _in_row(page, index: int, table: str, x) -> tuple[float, float]:
+    """A point in a row of a grid (a canvas): `x(the grid's box)` across, the row's middle."""
     grid = page.locator(table).first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None, "the orders table is not on screen"
-    return box["x"] + box["width"] - 150, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2
+    return x(box), box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2
+
+
+def click_number(page, index: int) -> None:
+    """Open a row's order by its number."""
+    page.mouse.click(*number_at(page, index))
 
 
 def click_next_step(page, index: int) -> None:

@@ -17,6 +17,7 @@ from tests.builders import order_data
 from tests.e2e.conftest import (
     browser_tab,
     click_next_step,
+    click_number,
     open_order,
     start_server,
     stop_server,
@@ -122,9 +123,11 @@ def test_in_dry_run_the_order_says_dry_run_and_never_sent(browser, dry_run_shop,
         assert "(dry run: not sent)" in said and "will be" not in said
 
 
-def test_an_orders_next_step_under_actions_opens_it_with_its_buttons_in_view(
-    browser, dry_run_shop, artifacts
+@pytest.mark.parametrize("opener", ["next step", "number"])
+def test_an_orders_next_step_or_number_opens_it_at_once_with_its_buttons_in_view(
+    browser, dry_run_shop, artifacts, opener
 ):
+    """Both are buttons in the grid: they send their click at once, and select nothing."""
     server, _ = dry_run_shop
     with browser_tab(browser, 1440, 900) as page:
         page.goto(server.url)
@@ -135,10 +138,13 @@ def test_an_orders_next_step_under_actions_opens_it_with_its_buttons_in_view(
         assert page.evaluate("document.getElementById('glide-cell-8-1').innerText") == (
             "Next: Confirm Order"
         )
-        click_next_step(page, 1)
+        if opener == "number":
+            click_number(page, 1)
+        else:
+            click_next_step(page, 1)
         details = page.locator(".st-key-orders-details")
         details.locator("h3").filter(has_text=first).wait_for()
-        page.screenshot(path=artifacts / "order-opened-by-next-step.png")
+        page.screenshot(path=artifacts / f"order-opened-by-{opener.replace(' ', '-')}.png")
         confirm = details.get_by_role("button", name="Confirm Order")
         for element in (details.locator("h3").first, confirm):
             box = element.bounding_box()
