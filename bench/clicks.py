@@ -6,11 +6,12 @@ asking for a re-run, a run starting and the session no longer running, with the 
 click_timer.py, wait for that attribute to change, which a quick run never shows). The
 floor is `bench/click_floor_app.py`, a page with a 50-row table re-run by its **Next page**
 button. The dashboard, on the prepared database, is timed opening an order (a click on a
-cell of the Pending tab, one on an order's next step under Actions and one on its number,
-until the order's header shows and the re-run has ended), confirming it there (Confirm
-Order, until it says so) and paging (Next page, then Previous page, until the other page's
-number shows). Each click on the dashboard follows one on the floor, so a busy machine slows
-both alike. Orders confirmed are made pending again after."""
+Status cell of the Pending tab, which opens it through the grid's selection, then one on
+its next step under Actions and one on its number, buttons in the grid; each until the
+order's header shows and the re-run has ended), confirming it there (Confirm Order, until
+it says so) and paging (Next page, then Previous page, until the other page's number shows).
+Each click on the dashboard follows one on the floor, so a busy machine slows both alike.
+Orders confirmed are made pending again after."""
 
 from __future__ import annotations
 
@@ -41,15 +42,13 @@ from db.database import Database
 from db.models import Order
 from domain.order import OrderStatus
 from tests.e2e.conftest import (
-    CHECKBOX_WIDTH,
     CHROMIUM,
     CHROMIUM_FLAGS,
-    GRID,
-    ROW_HEIGHT,
     free_port,
     next_step_at,
     number_at,
     start_server,
+    status_at,
     stop_server,
 )
 
@@ -174,7 +173,7 @@ def measure(section: Section, url: str, *, rounds: int) -> None:
         f"{floors[max(0, round(len(floors) * 0.95) - 1)]:.0f} ms over {len(floors)} clicks"
     )
     labels = {
-        "open": "Click to settled: open an order (cell → its dialog)",
+        "open": "Click to settled: open an order (its Status cell → its dialog)",
         "next_step": "Click to settled: open an order (its next step under Actions)",
         "number": "Click to settled: open an order (its number)",
         "confirm": "Click to settled: Confirm Order in the open order",
@@ -272,7 +271,7 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     # each round opens another row's order. The pointer rests on the cell first, as a
     # person's does: without it the grid often spent the first click after the pager on
     # focus (tests/e2e's open_order clicks again for that reason).
-    x, y = _cell(page, index % 5)
+    x, y = status_at(page, index % 5)
     page.mouse.move(x, y)
     page.wait_for_timeout(200)
     timed["open"] = _click(page, lambda: page.mouse.click(x, y), OPENED, "open")
@@ -311,15 +310,6 @@ def _keep_for_later(page: Any, index: int) -> None:
     opened = page.locator(DETAILS)
     said = opened.first.inner_text(timeout=1_000)[:300] if opened.count() else "no order open"
     print(f"clicks: round {index} timed out; screenshot {kept}; the order shows: {said!r}")
-
-
-def _cell(page: Any, row: int) -> tuple[float, float]:
-    """Where a row's "Customer" cell is on screen (the grid is a canvas), as open_order
-    clicks it: a cell, not one of the row's buttons."""
-    grid = page.locator(GRID).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    return box["x"] + CHECKBOX_WIDTH + 130, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
 
 
 def _click(tab: Any, click: Any, until: str = "() => true", name: str = "floor") -> float:

@@ -15,7 +15,8 @@ from domain.money import CURRENCY_SYMBOLS
 from domain.order import PAYMENT_COLOURS, STATUS_COLOURS, OrderStatus, PaymentStatus
 from ui.format import literal
 
-# The Orders table's columns; bench/floor_page.py draws its floor with the very same.
+# The Orders table's columns; bench/floor_page.py draws its floor with the very same. The
+# table draws those of text as buttons that open the order (ui/order_table.py).
 # Widths in pixels are minimums: the table stretches, and each column but the pinned one
 # takes an equal share of any room to spare. With the row checkboxes (32 px) they fill the
 # 878 px the table gets at 1,280 px with a 240 px sidebar, less 12 px for a scrollbar, so
@@ -40,7 +41,6 @@ ORDER_COLUMNS = {
         color=[PAYMENT_COLOURS[p] for p in PaymentStatus],
     ),
     "Date": st.column_config.TextColumn(width=115),
-    # The table draws Actions as buttons (ui/order_table.py); text here, as wide.
     "Actions": st.column_config.TextColumn(width=ACTIONS_WIDTH),
 }
 

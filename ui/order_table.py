@@ -1,12 +1,11 @@
 """The Orders table: one tab's page of orders, its pager, the cell that opens an order and the
 ticked rows the bulk bar acts on.
 
-A click on any cell opens that row's order (a single-cell selection; its number and its next
-step under Actions are buttons, which open it sooner); the checkboxes pick
-rows for a bulk action (a multi-row selection). Both are positions, turned into order ids at
-once. What the table remembers between re-runs — each tab's page, the rows it showed, the
-selections it last saw, and the frame it last drew — is one `TableState`, kept under one
-session key.
+A click on any cell opens that row's order: its text is a button, and a click beside it or on
+a coloured label is a single-cell selection. The checkboxes pick rows for a bulk action (a
+multi-row selection). Both selections are positions, turned into order ids at once. What the
+table remembers between re-runs — each tab's page, the rows it showed, the selections it
+last saw, and the frame it last drew — is one `TableState`, kept under one session key.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from db.database import Database
 from domain.enums import Source
@@ -33,7 +33,7 @@ from queries.orders import (
 )
 from queries.review import review_flags
 from ui import bulk_bar
-from ui.display import ACTIONS_WIDTH, ORDER_COLUMNS, take_selection
+from ui.display import ORDER_COLUMNS, take_selection
 from ui.format import money, table_time
 from ui.order_keys import OPENED, SELECTED
 
@@ -141,41 +141,39 @@ def show(
 
 
 def _columns(tab: Tab) -> dict[str, object]:
-    """The table's columns. An order's number and its next step under Actions are buttons
-    that open it: a button sends its click at once, where a clicked cell waits out the
-    grid's 150 ms debounce."""
+    """The table's columns. Every column of text is a button that opens its order: a button
+    sends its click at once, where a clicked cell waits out the grid's 150 ms debounce. The
+    coloured labels (Status, Payment) are cells, which open it through the selection."""
     return {
-        **ORDER_COLUMNS,
-        "Order #": _opener(tab, "Order #", "Opens the order", width=90, pinned=True),
-        "Actions": _opener(
-            tab,
-            "Actions",
-            "Opens the order, where its next step is the first button",
-            width=ACTIONS_WIDTH,
-        ),
+        name: _opener(tab, name, shown) if shown["type_config"]["type"] == "text" else shown
+        for name, shown in ORDER_COLUMNS.items()
     }
 
 
-def _opener(tab: Tab, column: str, help: str, *, width: int, pinned: bool = False) -> object:
+def _opener(tab: Tab, column: str, shown: ColumnConfig) -> object:
+    """A column drawn as `shown` (ui/display.py), its values as plain-looking buttons."""
     return st.column_config.ButtonColumn(
         type="tertiary",
-        alignment="left",
-        width=width,
-        pinned=pinned,
-        help=help,
+        alignment=shown.get("alignment") or "left",
+        width=shown.get("width"),
+        pinned=shown.get("pinned"),
+        help=OPENS.get(column, "Opens the order"),
         on_click=_open_clicked,
         args=(tab, column),
         key=_opener_key(tab, column),
     )
 
 
+OPENS = {"Actions": "Opens the order, where its next step is the first button"}
+
+
 def _opener_key(tab: Tab, column: str) -> str:
-    return f"orders.open.{tab.value}" + (".number" if column == "Order #" else "")
+    return f"orders.open.{tab.value}" + ("" if column == "Actions" else f".{column}")
 
 
 def _open_clicked(tab: Tab, column: str) -> None:
-    """A click on an order's number or next step opens the order, and, as for a cell, only
-    the opened order re-runs."""
+    """A click on an order's text opens the order, and, as for a cell, only the opened
+    order re-runs."""
     click = st.session_state[_opener_key(tab, column)]
     shown = state().of(tab).shown_ids
     if click is not None and click.row < len(shown):

@@ -274,6 +274,24 @@ def next_step_at(page, index: int, table: str = GRID) -> tuple[float, float]:
     return _in_row(page, index, table, lambda box: box["x"] + box["width"] - 150)
 
 
+def status_at(page, index: int, table: str = GRID) -> tuple[float, float]:
+    """Where a row's Status label is on screen: a cell that is no button, so a click on it
+    goes through the grid's selection (its 150 ms debounce)."""
+    return _in_row(page, index, table, lambda box: box["x"] + column_x(box, "Status"))
+
+
+def column_x(box, column: str) -> float:
+    """How far into the Orders table (its bounding `box`) a column's labels are, 30 px into
+    its cells. The columns' widths are minimums (ui/display.py): all but the pinned
+    "Order #" take an equal share of the room to spare."""
+    from ui.display import ORDER_COLUMNS
+
+    widths = [config["width"] for config in ORDER_COLUMNS.values()]
+    spare = max(0.0, box["width"] - CHECKBOX_WIDTH - sum(widths)) / (len(widths) - 1)
+    before = list(ORDER_COLUMNS).index(column)
+    return CHECKBOX_WIDTH + sum(widths[:before]) + spare * max(0, before - 1) + 30
+
+
 def number_at(page, index: int, table: str = GRID) -> tuple[float, float]:
     """Where a row's number is on screen: a button in the pinned "Order #" column, where its
     label starts."""

@@ -15,9 +15,13 @@ from notify.providers import build_providers
 from services import orders
 from tests.builders import order_data
 from tests.e2e.conftest import (
+    CHECKBOX_WIDTH,
+    GRID,
     browser_tab,
+    click_cell,
     click_next_step,
     click_number,
+    column_x,
     open_order,
     start_server,
     stop_server,
@@ -123,11 +127,12 @@ def test_in_dry_run_the_order_says_dry_run_and_never_sent(browser, dry_run_shop,
         assert "(dry run: not sent)" in said and "will be" not in said
 
 
-@pytest.mark.parametrize("opener", ["next step", "number"])
-def test_an_orders_next_step_or_number_opens_it_at_once_with_its_buttons_in_view(
+@pytest.mark.parametrize("opener", ["next step", "number", "customer"])
+def test_an_orders_text_in_the_table_opens_it_at_once_with_its_buttons_in_view(
     browser, dry_run_shop, artifacts, opener
 ):
-    """Both are buttons in the grid: they send their click at once, and select nothing."""
+    """An order's number, customer, items, total, date and next step are buttons in the grid:
+    they send their click at once, and select nothing."""
     server, _ = dry_run_shop
     with browser_tab(browser, 1440, 900) as page:
         page.goto(server.url)
@@ -140,6 +145,8 @@ def test_an_orders_next_step_or_number_opens_it_at_once_with_its_buttons_in_view
         )
         if opener == "number":
             click_number(page, 1)
+        elif opener == "customer":
+            click_cell(page, 1, CHECKBOX_WIDTH + 130)
         else:
             click_next_step(page, 1)
         details = page.locator(".st-key-orders-details")
@@ -177,6 +184,7 @@ def elements_received(page) -> list[str]:
 
 
 def test_a_clicked_cell_opens_its_order_without_the_table_being_sent_again(browser, dry_run_shop):
+    """A Status label is no button: the grid's selection opens its order."""
     server, _ = dry_run_shop
     with browser_tab(browser, 1440, 900) as page:
         kinds = elements_received(page)
@@ -186,8 +194,12 @@ def test_a_clicked_cell_opens_its_order_without_the_table_being_sent_again(brows
         page.wait_for_timeout(1000)  # the table's canvas
         assert "dataframe" in kinds  # the page as first drawn
         kinds.clear()
-        open_order(page, 0)
+        open_order(page, 0, column_x(page.locator(GRID).first.bounding_box(), "Status"))
         number = page.locator(".st-key-orders-details h3").first.inner_text().strip()
+        selected = page.evaluate(
+            "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
+        )
+        assert "glide-cell-5-0" in selected  # the grid's selection opened it
         assert page.url.endswith(f"?order={number}")
         page.wait_for_selector(
             '[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached"
