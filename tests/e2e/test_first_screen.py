@@ -17,6 +17,7 @@ from tests.builders import order_data
 from tests.e2e.conftest import (
     CHECKBOX_WIDTH,
     GRID,
+    ROW_HEIGHT,
     browser_tab,
     click_cell,
     click_next_step,
@@ -162,6 +163,29 @@ def test_an_orders_text_in_the_table_opens_it_at_once_with_its_buttons_in_view(
             "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
         )
         assert not [name for name in selected if name.startswith("glide-cell-")]
+
+
+def test_after_sorting_by_a_column_a_clicked_number_opens_the_order_shown_on_its_row(
+    browser, dry_run_shop
+):
+    """The grid sorts on the page, not on the server: a button reports the row of the frame
+    it was drawn from, which the page turns into that order."""
+    server, _ = dry_run_shop
+    with browser_tab(browser, 1440, 900) as page:
+        page.goto(server.url)
+        wait_for_app(page)
+        grid = page.locator(GRID).first
+        grid.wait_for()
+        page.wait_for_timeout(1000)  # the table's canvas
+        first = page.evaluate("document.getElementById('glide-cell-1-0').innerText")
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + column_x(box, "Total"), box["y"] + ROW_HEIGHT / 2)
+        page.wait_for_function(f"document.getElementById('glide-cell-1-0').innerText !== '{first}'")
+        shown = page.evaluate("document.getElementById('glide-cell-1-0').innerText")
+        click_number(page, 0)
+        details = page.locator(".st-key-orders-details")
+        details.locator("h3").first.wait_for()
+        assert details.locator("h3").first.inner_text().strip() == shown
 
 
 def elements_received(page) -> list[str]:
