@@ -27,6 +27,7 @@ import anyio
 import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench import clicks
 from bench.browse import _descendants
@@ -297,7 +298,11 @@ def _pager(page: Any, count: int) -> list[float]:
         # While orders arrive the page shows a toast for each, over the pager's corner: the
         # click is sent to the button itself (in both phases alike), not through the toast.
         button.dispatch_event("click")
-        page.wait_for_function(settled, timeout=clicks.TIMEOUT, polling=5)
+        try:
+            page.wait_for_function(settled, timeout=clicks.TIMEOUT, polling=5)
+        except PlaywrightTimeout:
+            clicks.keep_for_later(page, f"pager-{n}")
+            raise
         times.append((time.perf_counter() - started) * 1000)
         page.wait_for_timeout(clicks.PAUSE)
     return times

@@ -244,7 +244,7 @@ def time_clicks(url: str, *, rounds: int) -> dict[str, list[float]]:
                         try:
                             timed, floors = _round(floor, page, index)
                         except PlaywrightTimeout:
-                            _keep_for_later(page, index)
+                            keep_for_later(page, f"round-{index}")
                             raise
                         if index >= WARMUP:
                             samples["floor"] += floors
@@ -303,13 +303,16 @@ def _round(floor: Any, page: Any, index: int) -> tuple[dict[str, float], list[fl
     return timed, floors
 
 
-def _keep_for_later(page: Any, index: int) -> None:
-    """A round that timed out: its screenshot and the opened order's text, for whoever looks."""
-    kept = Path(tempfile.gettempdir()) / f"bench-clicks-round-{index}.png"
-    page.screenshot(path=kept)
+def keep_for_later(page: Any, name: str) -> None:
+    """A click that timed out: a screenshot, the page's state and the opened order's text,
+    for whoever looks."""
+    kept = Path(tempfile.gettempdir()) / f"bench-clicks-{name}.png"
+    page.screenshot(path=kept, full_page=True)
+    state = page.locator(APP).get_attribute("data-test-script-state")
     opened = page.locator(DETAILS)
     said = opened.first.inner_text(timeout=1_000)[:300] if opened.count() else "no order open"
-    print(f"clicks: round {index} timed out; screenshot {kept}; the order shows: {said!r}")
+    print(f"clicks: {name} timed out; screenshot {kept}; the page is {state}, on page "
+          f"{page.evaluate(PAGE_NUMBER)}; the order shows: {said!r}")  # fmt: skip
 
 
 def _click(tab: Any, click: Any, until: str = "() => true", name: str = "floor") -> float:
