@@ -140,6 +140,10 @@ def show(
     _pager(tab, kept, page)
 
 
+# The tooltip of a column's header, where more than "Opens the order".
+OPENS = {"Actions": "Opens the order, where its next step is the first button"}
+
+
 def _columns(tab: Tab) -> dict[str, object]:
     """The table's columns. Every column of text is a button that opens its order: a button
     sends its click at once, where a clicked cell waits out the grid's 150 ms debounce. The
@@ -164,11 +168,8 @@ def _opener(tab: Tab, column: str, shown: ColumnConfig) -> object:
     )
 
 
-OPENS = {"Actions": "Opens the order, where its next step is the first button"}
-
-
 def _opener_key(tab: Tab, column: str) -> str:
-    return f"orders.open.{tab.value}" + ("" if column == "Actions" else f".{column}")
+    return f"orders.open.{tab.value}.{column}"
 
 
 def _open_clicked(tab: Tab, column: str) -> None:
