@@ -206,8 +206,12 @@ def in_view(page, locator) -> bool:
 
 
 def first_row(page) -> list[str]:
-    row = page.locator("[data-testid='stDataFrameResizable'] [role=row]").nth(1)
-    return row.locator("[role=gridcell]").all_text_contents()
+    """The table's first row as the grid mirrors it in its accessible table. Right after an
+    order opened by a button in the grid, that table can be empty for a moment (seen in
+    Chromium): wait for its cells, so that a check on the row cannot pass on nothing."""
+    cells = page.locator("[data-testid='stDataFrameResizable'] [role=row]").nth(1)
+    cells.locator("[role=gridcell]").first.wait_for(state="attached")
+    return cells.locator("[role=gridcell]").all_text_contents()
 
 
 def test_a_confirm_in_the_open_order_updates_the_counts_and_the_table_and_keeps_it_open(
