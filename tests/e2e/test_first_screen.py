@@ -158,7 +158,9 @@ def test_an_orders_text_in_the_table_opens_it_at_once_with_its_buttons_in_view(
             box = element.bounding_box()
             assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
         assert page.url.endswith(f"?order={first}")
-        # A button, not a cell: the grid selected nothing (a clicked cell stays selected).
+        # A button, not a cell: the grid selected nothing (a clicked cell stays selected). Its
+        # accessible table, which says what is selected, must be there to say so.
+        page.locator("#glide-cell-1-1").wait_for(state="attached")
         selected = page.evaluate(
             "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
         )
