@@ -161,10 +161,15 @@ def test_an_orders_text_in_the_table_opens_it_at_once_with_its_buttons_in_view(
         # A button, not a cell: the grid selected nothing (a clicked cell stays selected). Its
         # accessible table, which says what is selected, must be there to say so.
         page.locator("#glide-cell-1-1").wait_for(state="attached")
-        selected = page.evaluate(
-            "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
-        )
-        assert not [name for name in selected if name.startswith("glide-cell-")]
+        assert not selected_cells(page)
+
+
+def selected_cells(page) -> list[str]:
+    """The ids of the grid's selected cells, as its accessible table says."""
+    selected = page.evaluate(
+        "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
+    )
+    return [name for name in selected if name.startswith("glide-cell-")]
 
 
 def test_after_sorting_by_a_column_a_clicked_number_opens_the_order_shown_on_its_row(
@@ -222,10 +227,7 @@ def test_a_clicked_cell_opens_its_order_without_the_table_being_sent_again(brows
         kinds.clear()
         open_order(page, 0, column_x(page.locator(GRID).first.bounding_box(), "Status"))
         number = page.locator(".st-key-orders-details h3").first.inner_text().strip()
-        selected = page.evaluate(
-            "[...document.querySelectorAll('[aria-selected=true]')].map(e => e.id)"
-        )
-        assert "glide-cell-5-0" in selected  # the grid's selection opened it
+        assert "glide-cell-5-0" in selected_cells(page)  # the grid's selection opened it
         assert page.url.endswith(f"?order={number}")
         page.wait_for_selector(
             '[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached"
