@@ -126,9 +126,10 @@ class UnitOfWork:
         With those ids taken in the number's own round trip, the order's writes need not
         wait for ids from the database one by one: from here on, `insert`, `insert_rows` and
         `update_one` wait for the commit, which sends them as one statement. An order from
-        the assistant went from ten statements to six (tests/integration/
-        test_intake_service.py), and its CPU down by a sixth (bench/intake.py). SQLite, in
-        process, has no round trips to save: it writes each at once.
+        the assistant went from ten statements to six, and its CPU down by a sixth
+        (bench/intake.py); reading its settings with its key's claim, and its products
+        with its contact, made it four (tests/integration/test_intake_service.py). SQLite,
+        in process, has no round trips to save: it writes each at once.
         """
         if self.db.is_sqlite:
             return self.db.next_order_number(self.session)

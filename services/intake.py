@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from db.database import Database
 from db.models import Contact, IdempotencyKey, Order, utc_now
-from db.settings import load_settings
+from db.settings import load_settings, settings_from, stored_settings
 from db.unit_of_work import UnitOfWork
 from domain.enums import Source
 from domain.inputs import (
@@ -41,6 +41,7 @@ from domain.inputs import (
     parse,
 )
 from domain.order import OrderError
+from domain.settings import BusinessSettings
 from queries.catalogue import list_products
 from queries.orders import business_settings
 from services import orders
@@ -88,6 +89,9 @@ class Placed:
 class Claim:
     id: int
     claimed_at: datetime
+    # The business's settings, read by the claim's own statement: the order needs them
+    # first, and a round trip of their own cost as much as the read.
+    settings: BusinessSettings | None = None
 
 
 def client_scope(token: str) -> str:
@@ -111,7 +115,12 @@ def place_order(db: Database, *, scope: str, key: str, payload: Any) -> Placed:
     completion = KeyCompletion(claim)
     try:
         orders.create_order(
-            db, order=payload, actor=ACTOR, source=Source.ASSISTANT, before_commit=completion
+            db,
+            order=payload,
+            actor=ACTOR,
+            source=Source.ASSISTANT,
+            settings=claim.settings,
+            before_commit=completion,
         )
     except BaseException:
         release_key(db, claim)
@@ -127,7 +136,7 @@ KEYS = cast(Table, IdempotencyKey.__table__)
 CLAIM = {
     name: dialect.insert(KEYS)
     .on_conflict_do_nothing(index_elements=["scope", "key"])
-    .returning(KEYS.c.id)
+    .returning(KEYS.c.id, stored_settings())
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 EXISTING = select(
@@ -154,9 +163,10 @@ def claim_key(db: Database, *, scope: str, key: str, request_hash: str) -> Claim
     # PostgreSQL it waits for a concurrent claim of the same key to commit, then skips.
     row = {"scope": scope, "key": key, "request_hash": request_hash, "state": IN_FLIGHT}
     with db.single_statements() as connection:
-        claimed = connection.execute(CLAIM[db.kind], {**row, "created_at": now}).scalar()
+        claimed = connection.execute(CLAIM[db.kind], {**row, "created_at": now}).first()
         if claimed is not None:
-            return Claim(claimed, now)
+            claim_id, settings = claimed
+            return Claim(claim_id, now, settings_from(settings or {}))
         existing = connection.execute(EXISTING, {"scope": scope, "key": key}).one()
         if existing.request_hash != request_hash:
             raise KeyReused()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, ParamSpec, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,19 +104,20 @@ def create_order(
     order: OrderIn | dict[str, Any],
     actor: str,
     source: Source = Source.MANUAL,
+    settings: BusinessSettings | None = None,
     before_commit: Callable[[UnitOfWork, Order], None] | None = None,
 ) -> Change:
     """Store a new Pending order, priced from the catalogue (never from the request).
 
-    `before_commit` writes alongside the order (the API's idempotency record), so the two
-    are stored together or not at all. Everything is written in one statement (see
-    `UnitOfWork`).
+    `settings`: the business's, when the caller has just read them (the API reads them
+    with the request's idempotency key); else they are read here. `before_commit` writes
+    alongside the order (the API's idempotency record), so the two are stored together or
+    not at all. Everything is written in one statement (see `UnitOfWork`).
     """
     with UnitOfWork(db, one_statement=True) as uow:
-        settings = load_settings(uow.session)
+        settings = settings or load_settings(uow.session)
         data = _parsed(order, settings)
-        products = _products_for(uow.session, data.items)
-        contact = _contact_for(uow.session, data.customer)
+        products, contact = _products_and_contact(uow.session, data)
         row = Order(
             status=OrderStatus.PENDING,
             payment_status=PaymentStatus.PENDING,
@@ -167,14 +168,36 @@ def _parsed(order: OrderIn | dict[str, Any], settings: BusinessSettings) -> Orde
 
 
 PRODUCTS = cast(Table, Product.__table__)
-PRODUCTS_BY_SKU = select(
-    PRODUCTS.c.id, PRODUCTS.c.sku, PRODUCTS.c.name, PRODUCTS.c.price_cents, PRODUCTS.c.active
-).where(PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)))
+CONTACTS = cast(Table, Contact.__table__)
+# What an order names, in one round trip: a row per product found (or one row of NULLs),
+# each carrying the customer's stored contact (NULLs for a new customer). Its columns are
+# labelled "contact_…", apart from the product's.
+PRODUCTS_AND_CONTACT = select(
+    PRODUCTS.c.id,
+    PRODUCTS.c.sku,
+    PRODUCTS.c.name,
+    PRODUCTS.c.price_cents,
+    PRODUCTS.c.active,
+    *(column.label(f"contact_{column.key}") for column in CONTACTS.c),
+).select_from(
+    select(literal_column("1").label("one"))
+    .subquery("one")
+    .outerjoin(PRODUCTS, PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)))
+    .outerjoin(CONTACTS, CONTACTS.c.email_key == bindparam("key"))
+)
 
 
-def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Any]:
-    skus = sorted({item.sku for item in items})
-    found = {p.sku: p for p in session.execute(PRODUCTS_BY_SKU, {"skus": skus})}
+def _products_and_contact(session: Session, data: OrderIn) -> tuple[dict[str, Any], Contact]:
+    """The products the order names, checked, and its customer's contact (see
+    `_contact_for`): one statement, where two cost a round trip each."""
+    params = {"skus": sorted({item.sku for item in data.items}), "key": data.customer.email.lower()}
+    rows = session.execute(PRODUCTS_AND_CONTACT, params).all()
+    found = {row.sku: row for row in rows if row.sku is not None}
+    _check_products(found, data.items)
+    return found, _contact_for(data.customer, _stored_contact(session, rows[0]))
+
+
+def _check_products(found: dict[str, Any], items: list[ItemIn]) -> None:
     errors = []
     for index, item in enumerate(items):
         product = found.get(item.sku)
@@ -187,25 +210,36 @@ def _products_for(session: Session, items: list[ItemIn]) -> dict[str, Any]:
             errors.append(FieldError("items", f"{sku}: at most {MAX_QUANTITY:,} in one order"))
     if errors:
         raise InvalidInput(errors)
-    return found
 
 
-def _contact_for(session: Session, customer: CustomerIn) -> Contact:
+CONTACT_BY_ID = select(CONTACTS).where(CONTACTS.c.id == bindparam("id"))
+
+
+def _stored_contact(session: Session, row: Any) -> Contact | None:
+    """The contact a `PRODUCTS_AND_CONTACT` row carries, or the one it was merged into."""
+    if row.contact_id is None:
+        return None
+    values = {column.key: getattr(row, f"contact_{column.key}") for column in CONTACTS.c}
+    while values["merged_into_id"] is not None:
+        values = session.execute(CONTACT_BY_ID, {"id": values["merged_into_id"]}).one()._asdict()
+    # Every column is given, so the object needs none of the ORM's loading machinery.
+    return Contact(**values)
+
+
+def _contact_for(customer: CustomerIn, stored: Contact | None) -> Contact:
     """The customer's stored contact, or a new one for `_save_contact` to insert (no id yet).
 
     A plain object, outside the session: what the change writes to it goes through the unit
     of work (`_save_contact`), so it can be part of a one-statement change.
     """
-    key = customer.email.lower()
-    found = _contact_by_key(session, key)
-    if found is not None:
-        return found
+    if stored is not None:
+        return stored
     now = utc_now()
     return Contact(
         first_name=customer.first_name,
         last_name=customer.last_name,
         email=customer.email,
-        email_key=key,
+        email_key=customer.email.lower(),
         phone=customer.phone,
         preferred_channel=Channel(customer.preferred_channel),
         sms_opt_out=False,
@@ -238,18 +272,7 @@ def _save_contact(uow: UnitOfWork, contact: Contact, customer: CustomerIn, sourc
             setattr(contact, name, value)
 
 
-CONTACTS = cast(Table, Contact.__table__)
-CONTACT_BY_KEY = select(CONTACTS).where(CONTACTS.c.email_key == bindparam("key"))
-CONTACT_BY_ID = select(CONTACTS).where(CONTACTS.c.id == bindparam("id"))
 CHANGE_CONTACT = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact_id"))
-
-
-def _contact_by_key(session: Session, key: str) -> Contact | None:
-    row = session.execute(CONTACT_BY_KEY, {"key": key}).first()
-    while row is not None and row.merged_into_id is not None:
-        row = session.execute(CONTACT_BY_ID, {"id": row.merged_into_id}).first()
-    # Every column is given, so the object needs none of the ORM's loading machinery.
-    return None if row is None else Contact(**row._asdict())
 
 
 def _apply_customer(order: Order, contact: Contact, customer: CustomerIn) -> None:
@@ -513,8 +536,7 @@ def edit_order(
         settings = load_settings(uow.session)
         data = _parsed(changes, settings)
         before = _editable_snapshot(order)
-        products = _products_for(uow.session, data.items)
-        contact = _contact_for(uow.session, data.customer)
+        products, contact = _products_and_contact(uow.session, data)
         _save_contact(uow, contact, data.customer, Source.MANUAL)
         _apply_customer(order, contact, data.customer)
         _apply_shipping(order, data.shipping, settings)

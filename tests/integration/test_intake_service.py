@@ -12,8 +12,10 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import event, func, select, update
 
 from db.models import Contact, IdempotencyKey, Notification, Order, OrderItem, utc_now
+from db.settings import store_settings
 from domain.enums import Source
 from domain.inputs import InvalidInput
+from domain.settings import BusinessSettings
 from queries.orders import order_details
 from services import intake, orders
 from tests.builders import add_catalogue, order_data
@@ -186,7 +188,7 @@ def test_on_postgresql_an_order_costs_one_statement_for_all_it_writes(db, catalo
         items=[{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 2}],
     )
     verbs = [" ".join(statement.split()[:3]) for statement in sent]
-    assert len(sent) == 6, verbs  # claim, settings, products, contact, numbers, writes
+    assert len(sent) == 4, verbs  # claim and settings, products and contact, numbers, writes
     (writes,) = [statement for statement in sent if statement.startswith("WITH")]
     for part in (
         "INSERT INTO orders",
@@ -216,11 +218,29 @@ def test_on_postgresql_an_order_opens_no_transaction(db, catalogue):
         )
     place(db, key="known customer")
     place(db, key="new customer", customer={**STAFF_CUSTOMER, "email": "new@example.com"})
-    # Six each (claim, settings, products, contact, numbers, writes): a new customer's
-    # contact is one of the writes.
-    assert len(states) == 12 and set(states) == {TRANSACTION_STATUS_IDLE}, states
+    # Four each (claim and settings, products and contact, numbers, writes): a new
+    # customer's contact is one of the writes.
+    assert len(states) == 8 and set(states) == {TRANSACTION_STATUS_IDLE}, states
     assert counts(db) == {"Order": 3, "Contact": 2, "OrderItem": 3, "IdempotencyKey": 3,
                           "Notification": 3}  # fmt: skip
+
+
+def test_an_order_is_priced_with_the_settings_its_key_was_claimed_with(db, catalogue):
+    """The claim reads the settings in its own statement; a change in Settings applies from
+    the next order on, as when the order read them itself."""
+    first = json.loads(place(db, key="before").body)
+    with db.writing() as session:
+        store_settings(session, BusinessSettings(tax_rate_bp=1000, shipping_fee_cents=0))
+        session.commit()
+    claim = intake.claim_key(db, scope=SCOPE, key="after", request_hash="h")
+    assert isinstance(claim, intake.Claim) and claim.settings is not None
+    assert (claim.settings.tax_rate_bp, claim.settings.shipping_fee_cents) == (1000, 0)
+    intake.release_key(db, claim)
+    second = json.loads(place(db, key="after").body)
+    assert first["subtotal_cents"] == second["subtotal_cents"]
+    assert (first["tax_cents"], first["shipping_cents"]) != (second["tax_cents"], 0)
+    assert abs(second["tax_cents"] * 10 - second["subtotal_cents"]) <= 5  # 10 %, to the cent
+    assert second["shipping_cents"] == 0
 
 
 def test_an_order_whose_new_customer_another_order_has_just_added_is_placed_once(
@@ -230,13 +250,13 @@ def test_an_order_whose_new_customer_another_order_has_just_added_is_placed_once
     order's read and its write: the e-mail's unique key refuses a second contact, and the
     order is made again, with the contact the other order added."""
     first = place(db, key="other order")
-    looked_up, lookups = orders._contact_by_key, []
+    looked_up, lookups = orders._stored_contact, []
 
-    def read_before_the_other_order_wrote(session, key):
-        lookups.append(key)
-        return None if len(lookups) == 1 else looked_up(session, key)
+    def read_before_the_other_order_wrote(session, row):
+        lookups.append(row)
+        return None if len(lookups) == 1 else looked_up(session, row)
 
-    monkeypatch.setattr(orders, "_contact_by_key", read_before_the_other_order_wrote)
+    monkeypatch.setattr(orders, "_stored_contact", read_before_the_other_order_wrote)
     second = place(db, key="this order")
     assert second.status == 201 and len(lookups) == 2
     assert counts(db) == {"Order": 2, "Contact": 1, "OrderItem": 2, "IdempotencyKey": 2,
