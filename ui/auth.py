@@ -74,32 +74,35 @@ def current_actor() -> str:
     return st.session_state.get(ACTOR, LOCAL_ACTOR)
 
 
-def sign_in_mode() -> Mode:
-    if _secret("auth"):
+def sign_in_mode(secrets: Mapping[str, Any] | None = None) -> Mode:
+    secrets = _secrets() if secrets is None else secrets
+    if secrets.get("auth"):
         return Mode.OIDC
-    if _dashboard_password():
+    if _dashboard_password(secrets):
         return Mode.PASSWORD
     return Mode.LOCAL
 
 
 def signed_in() -> bool:
     """Whether require_staff() would let this session in now; draws nothing."""
-    mode = sign_in_mode()
+    secrets = _secrets()
+    mode = sign_in_mode(secrets)
     if mode is Mode.OIDC:
         email = str(st.user.get("email") or "").strip().lower()
         return _oidc_session_open() and _staff_member(email)
     if mode is Mode.PASSWORD:
-        return st.session_state.get(PASSWORD_MARK) == _mark(_dashboard_password())
+        return st.session_state.get(PASSWORD_MARK) == _mark(_dashboard_password(secrets))
     return True
 
 
 def require_staff() -> str:
     """The signed-in person's name for events; otherwise draw the sign-in screen and stop."""
-    mode = sign_in_mode()
+    secrets = _secrets()
+    mode = sign_in_mode(secrets)
     if mode is Mode.OIDC:
         actor = _oidc_staff()
     elif mode is Mode.PASSWORD:
-        actor = _password_staff(_dashboard_password())
+        actor = _password_staff(_dashboard_password(secrets))
     else:
         actor = LOCAL_ACTOR
     st.session_state[ACTOR] = actor
@@ -194,7 +197,7 @@ def _staff_member(email: str) -> bool:
 
 
 def staff_emails() -> set[str]:
-    listed = (_secret("access") or {}).get("staff") or []
+    listed = (_secrets().get("access") or {}).get("staff") or []
     if isinstance(listed, str):
         listed = listed.split(",")
     return {str(email).strip().lower() for email in listed if str(email).strip()}
@@ -202,7 +205,7 @@ def staff_emails() -> set[str]:
 
 def _providers() -> list[str | None]:
     """None for the default provider (`[auth]` itself), else each `[auth.<name>]`."""
-    auth = _secret("auth") or {}
+    auth = _secrets().get("auth") or {}
     named = [name for name, value in auth.items() if isinstance(value, Mapping)]
     return ([None] if "client_id" in auth or not named else []) + named
 
@@ -396,22 +399,26 @@ def _mark(password: str) -> str:
 # ---- where the settings come from ----
 
 
-def _dashboard_password() -> str:
+def _dashboard_password(secrets: Mapping[str, Any]) -> str:
     """The environment, then `[access] DASHBOARD_PASSWORD`, then a top-level entry."""
-    access = _secret("access") or {}
+    access = secrets.get("access") or {}
     value = (
         os.environ.get(PASSWORD_VARIABLE)
         or access.get(PASSWORD_VARIABLE)
-        or _secret(PASSWORD_VARIABLE)
+        or secrets.get(PASSWORD_VARIABLE)
     )
     return str(value) if value else ""
 
 
-def _secret(name: str) -> Any:
+def _secrets() -> Mapping[str, Any]:
+    """Every secret, read once for the caller. With no secrets file at all, each read of
+    `st.secrets` looks for one again (Streamlit keeps only a file it found): about a
+    millisecond a time, and each part of a page that re-runs on its own checks the
+    sign-in (ui/fragments.py), four of them after a change."""
     try:
-        return st.secrets.get(name)
+        return st.secrets.to_dict()
     except (FileNotFoundError, StreamlitAPIException):
-        return None  # no secrets file at all: nothing configured
+        return {}  # no secrets file at all: nothing configured
 
 
 def _centred() -> Any:

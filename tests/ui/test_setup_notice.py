@@ -40,7 +40,7 @@ def test_only_what_is_missing_is_named(page_db, configured):
 def test_nothing_shows_when_everything_is_set_up(page_db, configured, monkeypatch):
     from ui import auth
 
-    monkeypatch.setattr(auth, "sign_in_mode", lambda: auth.Mode.PASSWORD)
+    monkeypatch.setattr(auth, "sign_in_mode", lambda secrets=None: auth.Mode.PASSWORD)
     at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=30)
     at.session_state[auth.ACTOR] = "Grace"
     at.session_state[auth.MODE] = auth.Mode.PASSWORD.value
