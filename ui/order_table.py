@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from zoneinfo import ZoneInfo
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
@@ -75,7 +75,7 @@ class TableState:
     # (what it shows, the frame) of the last table drawn: most re-runs (a click on a row, a
     # form being filled in) show the very same rows, so the frame is built again only when
     # what it shows has changed.
-    shown_frame: tuple[object, pd.DataFrame] | None = None
+    shown_frame: tuple[object, pa.Table] | None = None
 
     def of(self, tab: Tab) -> TabState:
         return self.tabs.setdefault(tab, TabState())
@@ -239,7 +239,7 @@ def _drop_stale_highlight(tab: Tab, kept: TabState) -> None:
     kept.default_rows = kept.seen_rows = wanted_rows
 
 
-def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:
+def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> pa.Table:
     table = state()
     shown = (page.rows, flags, zone)
     if table.shown_frame is None or table.shown_frame[0] != shown:
@@ -247,8 +247,10 @@ def _frame_of(page: OrderPage, flags: dict[int, list[str]], zone: ZoneInfo) -> p
     return table.shown_frame[1]
 
 
-def _frame(rows: list[OrderRow], flags: dict[int, list[str]], zone: ZoneInfo) -> pd.DataFrame:
-    return pd.DataFrame(
+def _frame(rows: list[OrderRow], flags: dict[int, list[str]], zone: ZoneInfo) -> pa.Table:
+    """The page's rows as an Arrow table, which st.dataframe sends as it is: a pandas frame
+    would be built, then converted to Arrow, on every re-run that draws the table."""
+    return pa.table(
         {
             "Order #": [r.number for r in rows],
             "Customer": [f"{r.customer_name} · {r.customer_email}" for r in rows],
