@@ -106,7 +106,7 @@ def counts_bar() -> dict[Tab, int]:
     (ui.order_detail.perform), without the page."""
     per_tab = tab_counts(db)
     st.session_state[COUNTS] = per_tab  # for the table's total, which runs after this
-    with st.container(horizontal=True, gap="large", key="orders.counts"):
+    with st.container(horizontal=True, gap="medium", key="orders.counts"):
         for tab in Tab:
             st.metric(TAB_LABELS[tab], f"{per_tab[tab]:,}", width="content")
     return per_tab

@@ -174,6 +174,9 @@ def test_the_orders_page_works_on_a_phone(browser, server, shop_db, artifacts):
         open_orders(phone, server)
         phone.get_by_role("button", name="+ Add Order").wait_for()
         phone.screenshot(path=artifacts / "orders-phone.png", full_page=True)
+        # The three counts fit one line: a wrapped count pushed the table a line further down.
+        tops = {round(box["y"]) for box in count_boxes(phone)}
+        assert len(tops) == 1, f"the counts wrap onto {len(tops)} lines on a phone"
         click_cell(phone, 0)
         details(phone).get_by_text("Timeline", exact=True).wait_for()
         details(phone).scroll_into_view_if_needed()
@@ -196,6 +199,12 @@ def counts(page) -> dict[str, int]:
         )
         for metric in metrics.all()
     }
+
+
+def count_boxes(page) -> list[dict[str, float]]:
+    metrics = page.locator(".st-key-orders-counts [data-testid='stMetric']")
+    metrics.first.wait_for()
+    return [metric.bounding_box() for metric in metrics.all()]
 
 
 def in_view(page, locator) -> bool:
