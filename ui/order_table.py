@@ -301,7 +301,9 @@ def _pager(tab: Tab, kept: TabState, page: OrderPage) -> None:
         ("First page", PageRequest(), 1, not page.has_previous),
         (
             "Previous page",
-            PageRequest("before", page.first_cursor),
+            # Back to the first page is to the newest orders, those placed meanwhile too;
+            # the rows before this page's first would leave them out under "1–50".
+            PageRequest("before", page.first_cursor) if number > 2 else PageRequest(),
             number - 1,
             not page.has_previous,
         ),

@@ -273,6 +273,18 @@ def test_pages_of_fifty_with_next_and_previous(shop):
     assert len(table(at)) == 50
 
 
+def test_back_to_the_first_page_shows_orders_placed_meanwhile(shop):
+    from db.seed import seed_orders
+
+    seed_orders(shop, 60, batch=60)
+    at = run_page(**{"orders.tab": "All Orders"})
+    button(at, "Next page").click().run()
+    newest = place(shop)
+    button(at, "Previous page").click().run()
+    assert table(at)["Order #"].iloc[0] == newest.number
+    assert "1–50 of 61 orders · page 1 of 2" in texts(at)
+
+
 # ---- selecting and acting ----
 
 
