@@ -23,8 +23,16 @@ from ui import export_panel, order_detail, order_form, order_table
 from ui.auth import current_actor, require_staff
 from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
-from ui.fragments import fragment
-from ui.order_keys import COUNTS_FRAGMENT, DIALOG, NEWEST_ID, OPENED, SELECTED, TABLE_FRAGMENT
+from ui.fragments import fragment, quiet_for, touched
+from ui.order_keys import (
+    COUNTS_FRAGMENT,
+    DIALOG,
+    NEWEST_ID,
+    OPENED,
+    REFRESH,
+    SELECTED,
+    TABLE_FRAGMENT,
+)
 from ui.resources import database
 
 TAB_LABELS = {Tab.PENDING: "Pending Orders", Tab.CURRENT: "Current Orders", Tab.ALL: "All Orders"}
@@ -67,6 +75,8 @@ zone = settings.zone
 st.session_state.setdefault(SELECTED, None)
 st.session_state.setdefault(DIALOG, None)
 st.session_state.setdefault(NEWEST_ID, newest)
+if not st.session_state.pop(REFRESH, False):
+    touched()  # a run the person asked for (the watch below marks its own)
 
 show_flashes()
 
@@ -264,14 +274,25 @@ if st.session_state[DIALOG]:
 # ---- live: new orders appear without a reload ----
 
 
-@fragment(run_every=timedelta(seconds=10))
+WATCH_EVERY = timedelta(seconds=10)
+QUIET_SECONDS = 5  # no click for this long, and the person has paused
+
+
+@fragment(run_every=WATCH_EVERY)
 def watch_for_new_orders() -> None:
     """New orders get a toast. Every 10 seconds the check looks and, finding some, re-runs
     the page to show them. A whole-page run shows every order up to the newest it read, so
     it only announces those: it never re-runs the page itself (under a steady stream of
-    orders each run would find newer ones and the page would never come to rest)."""
+    orders each run would find newer ones and the page would never come to rest).
+
+    While the person is at work (a click in the last 5 seconds) the check waits: the page
+    does not redraw under their pointer, and their next click is not kept waiting behind a
+    run they did not ask for. The table they page through is read afresh on each click; the
+    new orders' messages and the counts follow at the first check after they pause."""
     shown_up_to = st.session_state.pop(SHOWN_UP_TO, None)
     if shown_up_to is not None and shown_up_to <= st.session_state[NEWEST_ID]:
+        return
+    if shown_up_to is None and not quiet_for(QUIET_SECONDS):
         return
     fresh = orders_after(db, after_id=st.session_state[NEWEST_ID], up_to=shown_up_to)
     if not fresh:
@@ -285,6 +306,7 @@ def watch_for_new_orders() -> None:
         else:
             st.toast(message, icon=ICONS["info"])
     if shown_up_to is None:
+        st.session_state[REFRESH] = True
         st.rerun(scope="app")
 
 

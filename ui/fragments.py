@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -53,14 +54,32 @@ def on_its_own() -> Iterator[None]:
         st.rerun(scope="app")
 
 
+# When the person last did something on the page: a click that re-ran a part of it, or a run
+# of the whole page they asked for (`touched`). A part's timer (run_every) is not them.
+LAST_TOUCH = "ui.last_touch"
+
+
+def touched() -> None:
+    st.session_state[LAST_TOUCH] = time.monotonic()
+
+
+def quiet_for(seconds: float) -> bool:
+    """Whether the person has done nothing on the page for `seconds`."""
+    last = st.session_state.get(LAST_TOUCH)
+    return last is None or time.monotonic() - last >= seconds
+
+
 def fragment(
     *, key: str | None = None, run_every: timedelta | None = None
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """`st.fragment` whose body runs `on_its_own()`."""
+    """`st.fragment` whose body runs `on_its_own()`; a run of it on its own that is not its
+    timer's counts as the person doing something (`quiet_for`)."""
 
     def decorate(body: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(body)
         def part(*args: P.args, **kwargs: P.kwargs) -> R:
+            if run_every is None and alone():
+                touched()
             with on_its_own():
                 return body(*args, **kwargs)
             raise AssertionError("unreachable")  # on_its_own re-raises or re-runs
