@@ -37,25 +37,9 @@ def alone() -> bool:
     return run is not None and bool(run.fragment_ids_this_run)
 
 
-@contextmanager
-def on_its_own() -> Iterator[None]:
-    """Around a part's body: the checks its page makes, when it runs without its page."""
-    if not alone():
-        yield
-        return
-    if not signed_in():
-        st.rerun(scope="app")
-    try:
-        yield
-    except DBAPIError as exc:
-        if not is_outage(exc):
-            raise
-        log.warning("database lost in a part of the page; the page re-runs to say so")
-        st.rerun(scope="app")
-
-
-# When the person last did something on the page: a click that re-ran a part of it, or a run
-# of the whole page they asked for (`touched`). A part's timer (run_every) is not them.
+# When the person last did something on the page: a click or an entry that re-ran a part of
+# it (a fragment, a dialog), or a run of the whole page they asked for (`touched`). A part's
+# timer (run_every) is not them.
 LAST_TOUCH = "ui.last_touch"
 
 
@@ -69,18 +53,38 @@ def quiet_for(seconds: float) -> bool:
     return last is None or time.monotonic() - last >= seconds
 
 
+@contextmanager
+def on_its_own(*, by_the_person: bool = True) -> Iterator[None]:
+    """Around a part's body: the checks its page makes, when it runs without its page.
+
+    Such a run is the person's doing (a click, a field filled in: `quiet_for`) unless
+    `by_the_person` is False (a part's own timer)."""
+    if not alone():
+        yield
+        return
+    if by_the_person:
+        touched()
+    if not signed_in():
+        st.rerun(scope="app")
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("database lost in a part of the page; the page re-runs to say so")
+        st.rerun(scope="app")
+
+
 def fragment(
     *, key: str | None = None, run_every: timedelta | None = None
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """`st.fragment` whose body runs `on_its_own()`; a run of it on its own that is not its
-    timer's counts as the person doing something (`quiet_for`)."""
+    """`st.fragment` whose body runs `on_its_own()`; its timer's runs (`run_every`) are not
+    the person's."""
 
     def decorate(body: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(body)
         def part(*args: P.args, **kwargs: P.kwargs) -> R:
-            if run_every is None and alone():
-                touched()
-            with on_its_own():
+            with on_its_own(by_the_person=run_every is None):
                 return body(*args, **kwargs)
             raise AssertionError("unreachable")  # on_its_own re-raises or re-runs
 
