@@ -24,15 +24,7 @@ from ui.auth import current_actor, require_staff
 from ui.flash import ICONS, flash, show_flashes
 from ui.format import literal
 from ui.fragments import fragment, quiet_for, touched
-from ui.order_keys import (
-    COUNTS_FRAGMENT,
-    DIALOG,
-    NEWEST_ID,
-    OPENED,
-    REFRESH,
-    SELECTED,
-    TABLE_FRAGMENT,
-)
+from ui.order_keys import COUNTS_FRAGMENT, DIALOG, NEWEST_ID, OPENED, SELECTED, TABLE_FRAGMENT
 from ui.resources import database
 
 TAB_LABELS = {Tab.PENDING: "Pending Orders", Tab.CURRENT: "Current Orders", Tab.ALL: "All Orders"}
@@ -75,8 +67,7 @@ zone = settings.zone
 st.session_state.setdefault(SELECTED, None)
 st.session_state.setdefault(DIALOG, None)
 st.session_state.setdefault(NEWEST_ID, newest)
-if not st.session_state.pop(REFRESH, False):
-    touched()  # a run the person asked for (the watch below marks its own)
+touched()  # a run of the whole page (the watch's own counts too: see QUIET_SECONDS)
 
 show_flashes()
 
@@ -275,7 +266,9 @@ if st.session_state[DIALOG]:
 
 
 WATCH_EVERY = timedelta(seconds=10)
-QUIET_SECONDS = 5  # no click for this long, and the person has paused
+# No click for this long, and the person has paused. Shorter than WATCH_EVERY, so the
+# whole-page run a check starts is long past when the next check looks.
+QUIET_SECONDS = 5
 
 
 @fragment(run_every=WATCH_EVERY)
@@ -306,7 +299,6 @@ def watch_for_new_orders() -> None:
         else:
             st.toast(message, icon=ICONS["info"])
     if shown_up_to is None:
-        st.session_state[REFRESH] = True
         st.rerun(scope="app")
 
 

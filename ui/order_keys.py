@@ -9,7 +9,6 @@ from __future__ import annotations
 SELECTED = "orders.selected_id"  # the opened order's id, or None
 DIALOG = "orders.dialog"  # ("add", None) or ("edit", order id) while the form is open
 NEWEST_ID = "orders.newest_id"  # the newest order announced; newer ones get a toast
-REFRESH = "orders.refresh"  # set while a whole-page run is the new-order watch's, not a person's
 
 # Fragments of the Orders page, re-run by name (st.rerun(scope=[…])): after a change made in
 # the opened order, the counts above the tabs and the table (with the parts of the order the
